@@ -1,0 +1,274 @@
+"""Recipes side by side in one process: time to accuracy, speed, memory, hardware use."""
+import contextlib
+import ctypes
+import gc
+import json
+import statistics
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from .config import recipe
+from .data import load_splits
+from .ensemble import ensemble_accuracy
+from .evaluate import evaluate
+from .provenance import machine
+from .train import train_model
+
+THRESHOLDS = (99.0, 99.3, 99.5, 99.65)
+RECIPES = [  # (label, model, overrides): the reference recipes use a constant learning rate
+    ("reference MLP", "mlp", dict(lr=1e-3, schedule="constant", epochs=20)),
+    ("reference CNN", "cnn", dict(lr=1e-3, schedule="constant", weight_decay=0.0,
+                                  channels_last=False, epochs=45)),
+    ("pytorch/examples", "examples", {}),
+    ("ours, 1 epoch", "best", dict(epochs=1, batch_size=256, lr=6e-3, augment=0.5)),
+    ("ours", "best", {}),
+]
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--quick", action="store_true", help="2,000 images, 1 epoch each (CI)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds for 'ours'")
+    p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
+    p.add_argument("--out", help="folder for bench-DEVICE.{md,json} "
+                   "(default results/, or runs/ with --quick)")
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto")
+    p.set_defaults(run=run)
+
+
+class PeakMemory:
+    """Peak memory the block adds: resident (CPU) or allocated (CUDA), in MiB."""
+
+    def __init__(self, device):
+        self.cuda, self.peak, self._stop = device.type == "cuda", 0, threading.Event()
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+
+    def _watch(self):
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self):
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats()
+            self.base = torch.cuda.memory_allocated()
+        else:
+            gc.collect()
+            with contextlib.suppress(OSError, AttributeError):
+                ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed memory back to the OS
+            self.base = self.peak = self._rss()
+            self._thread = threading.Thread(target=self._watch, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.cuda:
+            self.peak = torch.cuda.max_memory_allocated()
+        else:
+            self._stop.set()
+            self._thread.join()
+        self.mib = (self.peak - self.base) / 2**20  # above what the process held before
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def matmul_gflops(device, dtype=torch.float32, n=2048, reps=5) -> float:
+    """This machine's dense matrix-multiply rate: the hardware yardstick."""
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    times = []
+    for _ in range(reps + 1):
+        sync(device)
+        start = time.perf_counter()
+        a @ b
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times[1:]) / 1e9
+
+
+def train_flops_per_image(model, cfg, x) -> float:
+    """Forward + backward FLOPs of one training step, per image (counted, not estimated)."""
+    xb = x[:64].contiguous(memory_format=torch.channels_last) if cfg.channels_last else x[:64]
+    with FlopCounterMode(display=False) as counter:
+        model(xb).sum().backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / len(xb)
+
+
+@torch.inference_mode()
+def inference_speed(model, x, device, reps=20) -> dict:
+    """Images per second at batch 256, and the latency of one image (medians)."""
+    model.eval()
+
+    def timed(batch):
+        sync(device)
+        start = time.perf_counter()
+        model(batch)
+        sync(device)
+        return time.perf_counter() - start
+
+    batch, single = x[:256], x[:1]
+    for _ in range(3):
+        timed(batch), timed(single)
+    per_batch = statistics.median(timed(batch) for _ in range(reps))
+    latency = statistics.median(timed(single) for _ in range(reps * 5))
+    return {"images_per_s": 256 / per_batch, "latency_ms": 1000 * latency}
+
+
+def run_recipe(label, cfg, data, device, gflops: dict) -> tuple[dict, torch.nn.Module]:
+    """Train one recipe, watching test accuracy after every epoch (not timed)."""
+    reached, curve = {}, []
+
+    def on_epoch(epoch, model, history):
+        acc = evaluate(model, data.test_x, data.test_y, cfg.channels_last)["accuracy"]
+        curve.append(acc)
+        for t in THRESHOLDS:
+            if acc >= t and t not in reached:
+                reached[t] = history.seconds[-1]
+
+    with PeakMemory(device) as mem:
+        model, history = train_model(cfg, data, on_epoch=on_epoch, progress=False)
+    flops = train_flops_per_image(model, cfg, data.train_x)
+    seconds = history.seconds[-1]
+    train_rate = len(data.train_x) * cfg.epochs / seconds
+    row = {"recipe": label, "model": cfg.model, "seed": cfg.seed, "epochs": cfg.epochs,
+           "final_accuracy": curve[-1], "accuracy_per_epoch": curve, "train_seconds": seconds,
+           "seconds_per_epoch": seconds / cfg.epochs, "peak_memory_mib": mem.mib,
+           "time_to": {str(t): reached.get(t) for t in THRESHOLDS},
+           "train_images_per_s": train_rate, "train_gflops": flops * train_rate / 1e9,
+           "fraction_of_fp32_matmul": flops * train_rate / 1e9 / gflops["float32"],
+           "fraction_of_own_dtype_matmul":
+               flops * train_rate / 1e9 / gflops["bfloat16" if cfg.bf16 else "float32"],
+           **inference_speed(model, data.test_x, device), "config": cfg.to_dict()}
+    return row, model
+
+
+def configs(args):
+    """(label, Config) for every run: each reference once, ours once per seed."""
+    for label, name, overrides in RECIPES:
+        seeds = args.seeds if label == "ours" else [args.seeds[0]]
+        for seed in seeds:
+            cfg = recipe(name, fast=args.quick, seed=seed, **overrides)
+            if args.quick:
+                cfg = replace(cfg, epochs=1)
+            elif args.max_epochs and not label.startswith("ours"):
+                cfg = replace(cfg, epochs=min(cfg.epochs, args.max_epochs))
+            yield label, cfg
+
+
+def summarize_ours(rows, models, data) -> dict:
+    ours = [r for r in rows if r["recipe"] == "ours"]
+    accs = [r["final_accuracy"] for r in ours]
+    return {"seeds": [r["seed"] for r in ours], "accuracies": accs,
+            "mean": statistics.mean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+            "best": max(accs),
+            "ensemble_accuracy": ensemble_accuracy(models, data.test_x, data.test_y, True),
+            "ensemble_train_seconds": sum(r["train_seconds"] for r in ours)}
+
+
+def speedups(rows) -> dict:
+    """How many times faster ours reaches each accuracy than each reference (median seeds)."""
+    def median_time(label, t):
+        times = [r["time_to"][t] for r in rows if r["recipe"] == label]
+        return statistics.median(times) if times and None not in times else None
+
+    out = {}
+    for label in dict.fromkeys(r["recipe"] for r in rows if not r["recipe"].startswith("ours")):
+        for t in map(str, THRESHOLDS):
+            ours, ref = median_time("ours", t), median_time(label, t)
+            out.setdefault(label, {})[t] = ref / ours if ours and ref else None
+    return out
+
+
+def fmt(value, spec=".1f", none="not reached"):
+    return none if value is None else format(value, spec)
+
+
+def markdown(result) -> str:
+    head = ["recipe", "seed", "epochs", "test acc %", "s/epoch"] + [f"to {t}%" for t in THRESHOLDS]
+    head += ["peak MiB", "img/s @256", "latency ms", "% fp32 matmul", "% matmul, own dtype"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in result["runs"]:
+        cells = [r["recipe"], r["seed"], r["epochs"], f"{r['final_accuracy']:.2f}",
+                 fmt(r["seconds_per_epoch"])]
+        cells += [fmt(r["time_to"][str(t)]) + ("s" if r["time_to"][str(t)] else "")
+                  for t in THRESHOLDS]
+        cells += [f"{r['peak_memory_mib']:.0f}", f"{r['images_per_s']:,.0f}",
+                  f"{r['latency_ms']:.2f}", f"{100 * r['fraction_of_fp32_matmul']:.1f}",
+                  f"{100 * r['fraction_of_own_dtype_matmul']:.1f}"]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    o, m = result["ours"], result["machine"]
+    lines += ["", f"ours over seeds {o['seeds']}: {o['mean']:.2f} ± {o['std']:.2f}% (best "
+              f"{o['best']:.2f}%); ensemble of all {len(o['seeds'])}: "
+              f"{o['ensemble_accuracy']:.2f}% "
+              f"after {o['ensemble_train_seconds']:.0f}s of training in all", "",
+              "speed-up of ours (median over seeds) to the same test accuracy:", ""]
+    for label, ratios in result["speedups"].items():
+        lines.append(f"- vs {label}: " + ", ".join(
+            f"{t}%: " + (f"{v:.1f}x" if v else "n/a") for t, v in ratios.items()))
+    lines += ["", f"machine: {m['cpu']}, {m['cores']} cores, {m.get('gpu', 'no GPU')}; torch "
+              f"{m['torch']}, torchvision {m['torchvision']}, Python {m['python']}; commit "
+              f"{m['git_commit']}; fp32 matmul {result['matmul_gflops']['float32']:.0f} GFLOP/s, "
+              f"bf16 {result['matmul_gflops']['bfloat16']:.0f} GFLOP/s"]
+    return "\n".join(lines) + "\n"
+
+
+def run(args) -> int:
+    from .cli import pick_device
+    device = pick_device(args.device)
+    gflops = {"float32": matmul_gflops(device), "bfloat16": matmul_gflops(device, torch.bfloat16)}
+    data = load_splits(recipe("best", fast=args.quick)).to(device)
+    rows, ours_models = [], []
+    for label, cfg in configs(args):
+        print(f"--- {label} (seed {cfg.seed}, {cfg.epochs} epochs)", flush=True)
+        row, model = run_recipe(label, cfg, data, device, gflops)
+        rows.append(row)
+        if label == "ours":
+            ours_models.append(model)
+    result = {"machine": machine(), "device": device.type, "quick": args.quick,
+              "matmul_gflops": gflops, "runs": rows,
+              "ours": summarize_ours(rows, ours_models, data), "speedups": speedups(rows)}
+    write(result, Path(args.out or ("runs" if args.quick else "results")), device.type, args.quick)
+    return 0
+
+
+def write(result, folder: Path, device: str, quick: bool) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"bench-{device}{'-quick' if quick else ''}"
+    text = markdown(result)
+    stem.with_suffix(".md").write_text(text)
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
+    print(text + f"wrote {stem}.md and {stem}.json")
+
+
+PUBLISHED = [  # (name, test accuracy %)
+    ("LeCun 1998: linear classifier", 88.0),
+    ("LeCun 1998: 2-layer NN, 300 hidden units", 95.3),
+    ("LeCun 1998: LeNet-5", 99.05),
+    ("Ciresan 2011: large CNN", 99.65),
+    ("reference projects: MLP", 97.45),
+    ("reference projects: CNN, 45 epochs", 99.31),
+]
+
+
+def comparison_rows(measured: dict, bench_file="results/bench-cpu.json") -> list[dict]:
+    """Published figures, this run's models, and (if present) the seeds of `bench`."""
+    rows = [{"name": n, "accuracy": a, "ours": False} for n, a in PUBLISHED]
+    rows += [{"name": f"this notebook: {n}", "accuracy": a, "ours": True}
+             for n, a in measured.items()]
+    path = Path(bench_file)
+    if path.exists():
+        o = json.loads(path.read_text())["ours"]
+        rows += [{"name": f"bench: ours, mean of {len(o['seeds'])} seeds", "accuracy": o["mean"],
+                  "std": o["std"], "ours": True},
+                 {"name": f"bench: ensemble of {len(o['seeds'])}",
+                  "accuracy": o["ensemble_accuracy"], "ours": True}]
+    return sorted(rows, key=lambda r: r["accuracy"])

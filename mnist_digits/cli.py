@@ -1,0 +1,124 @@
+"""Command line: python -m mnist_digits {train,evaluate,predict,bench} ..."""
+import argparse
+import json
+import sys
+from dataclasses import replace
+
+from .checkpoints import METRICS
+from .config import RECIPES, recipe
+from .errors import MnistError
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**63-1, got {text!r}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m mnist_digits", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a model and save its checkpoint")
+    t.add_argument("--model", choices=list(RECIPES), default="best")
+    t.add_argument("--epochs", type=positive_int, help="default: the model's recipe")
+    t.add_argument("--seed", type=seed_int, default=0)
+    t.add_argument("--out", help="checkpoint to write (default runs/MODEL-seedS.pth)")
+    t.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    t.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch: a smoke test")
+    t.add_argument("--dry-run", action="store_true", help="alias of --fast")
+    e = sub.add_parser("evaluate", help="test accuracy, loss and per-class accuracy")
+    e.add_argument("--weights", default="weights/best.pth")
+    t.set_defaults(run=cmd_train)
+    e.set_defaults(run=cmd_evaluate)
+    for s in (t, e):
+        s.add_argument("--data", default="data", help="MNIST folder (default data/)")
+        s.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto")
+        s.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    add_predict(sub)
+    add_bench(sub)
+    return p
+
+
+def add_predict(sub) -> None:
+    from .predict import add_arguments
+    add_arguments(sub.add_parser("predict", help="read digits from your own images"))
+
+
+def add_bench(sub) -> None:
+    from .bench import add_arguments
+    add_arguments(sub.add_parser("bench", help="benchmark recipes side by side"))
+
+
+def pick_device(name: str):
+    import torch
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise MnistError("--device cuda was asked for but PyTorch sees no CUDA GPU; "
+                         "use --device cpu (or auto).")
+    return torch.device(name)
+
+
+def cmd_train(args) -> int:
+    from .checkpoints import make_meta, save_checkpoint
+    from .data import load_splits
+    from .evaluate import evaluate
+    from .train import train_model
+    cfg = recipe(args.model, fast=args.fast or args.dry_run, seed=args.seed, data_dir=args.data)
+    cfg = replace(cfg, epochs=args.epochs) if args.epochs else cfg
+    out = args.out or f"runs/{cfg.model}-seed{cfg.seed}.pth"
+    data = load_splits(cfg).to(pick_device(args.device))
+    model, history = train_model(cfg, data)
+    metrics = evaluate(model, data.test_x, data.test_y, channels_last=cfg.channels_last)
+    save_checkpoint(out, model, make_meta(cfg, data, metrics, history), args.overwrite)
+    print(f"saved {out}")
+    return report(cfg.model, metrics, out, args.json)
+
+
+def cmd_evaluate(args) -> int:
+    from .checkpoints import load_checkpoint
+    from .data import load_mnist, normalise
+    from .evaluate import evaluate
+    model, meta = load_checkpoint(args.weights)
+    device = pick_device(args.device)
+    images, labels = load_mnist(args.data, train=False)
+    norm = meta["normalization"]
+    x = normalise(images, norm["mean"], norm["std"]).to(device)
+    return report(meta["model"], evaluate(model.to(device), x, labels.to(device)), args.weights,
+                  args.json)
+
+
+def report(model: str, m: dict, weights, as_json: bool) -> int:
+    print(f"model {model}: test accuracy {m['accuracy']:.2f}% ({m['correct']:,} / "
+          f"{m['total']:,}), test loss {m['loss']:.4f}")
+    per_class = "  ".join(f"{k}: {a:.2f}%" for k, a in enumerate(m["per_class"]))
+    print(f"per-class accuracy: {per_class}")
+    if as_json:
+        print(json.dumps({"model": model, "weights": str(weights), **{k: m[k] for k in METRICS}}))
+    return 0
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except MnistError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was saved", file=sys.stderr)
+        return 130

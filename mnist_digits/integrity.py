@@ -1,0 +1,69 @@
+"""Never train on wrong data silently: checksums, IDX headers, counts and shapes."""
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from torchvision import datasets
+
+from .errors import MnistError
+
+MD5 = dict(datasets.MNIST.resources)  # the published md5 sums torchvision checks
+EXPECTED = {"train": 60000, "t10k": 10000}
+DTYPES = {0x08: np.uint8}  # MNIST uses only unsigned bytes
+FIX = ("Delete it and run again to download a fresh copy, or copy the original file "
+       "(for example from the folder named by MNIST_LOCAL).")
+
+
+def read_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
+    """Parse an IDX file (big-endian header: 0, 0, dtype, ndim, then ndim sizes) strictly."""
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise MnistError(f"{name} is not an IDX file (bad magic number). {FIX}")
+    dtype, ndim = DTYPES.get(data[2]), data[3]
+    if dtype is None or not 1 <= ndim <= 3:
+        raise MnistError(f"{name} has an unsupported IDX type 0x{data[2]:02x} or {ndim} "
+                         f"dimensions; MNIST files hold unsigned bytes in 1 to 3 dimensions. {FIX}")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise MnistError(f"{name} is truncated inside its header. {FIX}")
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    size = int(np.prod(shape, dtype=np.int64))
+    if len(data) - header != size:
+        raise MnistError(f"{name} should hold {size:,} values for shape {shape} but holds "
+                         f"{len(data) - header:,}: it is truncated or corrupted. {FIX}")
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def check_archives(raw: Path) -> None:
+    """Each .gz present must carry its published md5 sum."""
+    for name, expected in MD5.items():
+        path = raw / name
+        if path.exists() and md5(path) != expected:
+            raise MnistError(f"{path} does not match the published MNIST file (md5 "
+                             f"{md5(path)}, expected {expected}). {FIX}")
+
+
+def check_raw(raw: Path, prefix: str) -> None:
+    """The unpacked images and labels: right magic, counts and 28x28 shape, labels 0-9."""
+    n = EXPECTED[prefix]
+    images = read_idx((raw / f"{prefix}-images-idx3-ubyte").read_bytes(), f"{prefix}-images")
+    labels = read_idx((raw / f"{prefix}-labels-idx1-ubyte").read_bytes(), f"{prefix}-labels")
+    if images.shape != (n, 28, 28) or labels.shape != (n,):
+        raise MnistError(f"{raw}/{prefix}-*: expected {n:,} images of 28x28 and {n:,} labels, "
+                         f"found shapes {images.shape} and {labels.shape}. {FIX}")
+    if labels.max() > 9:
+        raise MnistError(f"{raw}/{prefix}-labels holds labels above 9. {FIX}")
+
+
+def check_dataset(images: torch.Tensor, labels: torch.Tensor, train: bool, raw: Path) -> None:
+    """Called after torchvision has loaded a split: verify files and tensors before use."""
+    prefix = "train" if train else "t10k"
+    check_archives(raw)
+    check_raw(raw, prefix)
+    if images.shape != (EXPECTED[prefix], 28, 28) or len(labels) != EXPECTED[prefix]:
+        raise MnistError(f"torchvision loaded {tuple(images.shape)} images from {raw}, "
+                         f"expected {EXPECTED[prefix]:,} of 28x28. {FIX}")

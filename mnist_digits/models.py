@@ -1,0 +1,87 @@
+"""The networks: the seed MLP and CNN, our best CNN, and the pytorch/examples net."""
+import torch
+from torch import nn
+
+from .errors import MnistError
+
+
+class MLP(nn.Module):
+    """784 -> 128 -> 64 -> 10 with ReLU and dropout 0.2 (109,386 parameters)."""
+
+    def __init__(self, dropout: float = 0.2):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(28 * 28, 128), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(128, 64), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(64, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)  # logits
+
+
+def conv_block(c_in: int, c_out: int, pool: bool = True) -> nn.Sequential:
+    """3x3 conv -> batch norm -> ReLU (-> 2x2 max-pool)."""
+    layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    return nn.Sequential(*layers, nn.MaxPool2d(2)) if pool else nn.Sequential(*layers)
+
+
+class SeedCNN(nn.Module):
+    """Two blocks of 32 3x3 filters (BN, ReLU, max-pool), dropout 0.25, linear to 10."""
+
+    def __init__(self, width: int = 32, dropout: float = 0.25):
+        super().__init__()
+        self.features = nn.Sequential(conv_block(1, width), conv_block(width, width))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Flatten(), nn.Linear(width * 7 * 7, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class BestCNN(nn.Module):
+    """A VGG-style net sized for a 2-core CPU: 28 -> 14 -> 7 -> 3, then global pooling."""
+
+    def __init__(self, widths: tuple[int, int, int] = (32, 64, 128), dropout: float = 0.1):
+        super().__init__()
+        a, b, c = widths
+        self.features = nn.Sequential(
+            conv_block(1, a, pool=False), conv_block(a, a),   # 28 -> 14
+            conv_block(a, b, pool=False), conv_block(b, b),   # 14 -> 7
+            conv_block(b, c),                                 # 7 -> 3
+        )
+        self.head = nn.Sequential(
+            nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(c, 10)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class ExamplesNet(nn.Module):
+    """The network of pytorch/examples mnist/main.py (returns logits, not log-probabilities)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(),
+            nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
+            nn.Linear(9216, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+MODELS = {"mlp": MLP, "cnn": SeedCNN, "best": BestCNN, "examples": ExamplesNet}
+
+
+def build_model(name: str) -> nn.Module:
+    """A fresh, randomly initialised network by architecture name."""
+    if name not in MODELS:
+        raise MnistError(f"unknown model {name!r}: choose one of {', '.join(MODELS)}.")
+    return MODELS[name]()
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

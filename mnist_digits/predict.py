@@ -1,0 +1,122 @@
+"""Predict digits in your own images: python -m mnist_digits predict IMAGE_OR_FOLDER..."""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import MnistError
+from .preprocess import prepare, to_tensor
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+SUFFIX_LIST = " ".join(sorted(IMAGE_SUFFIXES))
+EPILOG = ("Folders are read one level deep (image files by extension, sorted by name). "
+          "Exit status: 0 if every image was read, 1 if any failed (the others are still "
+          "predicted), 2 if the weights could not be loaded.")
+
+
+def expand_inputs(paths) -> list[tuple[Path, MnistError | None]]:
+    """(path, None) per file as given and per image in a folder (sorted by name); an empty
+    folder gives (folder, MnistError)."""
+    out = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            out.append((p, None))
+            continue
+        images = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES
+                        and f.is_file() and not f.name.startswith("."))
+        missing = MnistError(f"{p}: folder holds no image files ({SUFFIX_LIST}).")
+        out.extend([(f, None) for f in images] or [(p, missing)])
+    return out
+
+
+def predict(model, meta: dict, digits: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """(N, 28, 28) arrays in [0, 1] -> (N, 10) softmax probabilities."""
+    norm = meta["normalization"]
+    x = to_tensor(digits, norm["mean"], norm["std"])
+    model.eval()
+    with torch.inference_mode():
+        probs = [torch.softmax(model(xb), 1) for xb in x.split(batch_size)]
+    return torch.cat(probs).numpy() if probs else np.zeros((0, 10), np.float32)
+
+
+def describe(file, probs: np.ndarray, threshold: float, image=None) -> dict:
+    """One result: digit, probability, top-3 [[digit, prob], ...], uncertain flag, image."""
+    top = np.argsort(probs)[::-1][:3]
+    return {"file": str(file), "digit": int(top[0]), "probability": float(probs[top[0]]),
+            "top3": [[int(d), float(probs[d])] for d in top],
+            "uncertain": bool(probs[top[0]] < threshold), "image": image}
+
+
+def predict_paths(model, meta: dict, paths, threshold: float = 0.5) -> list[dict]:
+    """Results in input order; an unreadable input gives {'file', 'error'} instead."""
+    results, ok = [], []
+    for p, error in expand_inputs(paths):
+        try:
+            if error:
+                raise error
+            results.append({"file": str(p), "image": prepare(p)})
+            ok.append(results[-1])
+        except MnistError as e:
+            results.append({"file": str(p), "error": str(e)})
+    if ok:
+        probs = predict(model, meta, np.stack([r["image"] for r in ok]))
+        for r, pr in zip(ok, probs, strict=True):
+            r.update(describe(r["file"], pr, threshold, r["image"]))
+    return results
+
+
+def predict_files(paths, weights="weights/best.pth", threshold: float = 0.5) -> list[dict]:
+    """Load the checkpoint once, then predict_paths."""
+    from .checkpoints import load_checkpoint
+    model, meta = load_checkpoint(weights)
+    return predict_paths(model, meta, paths, threshold)
+
+
+def format_line(r: dict) -> str:
+    """photo.png: 7 (98.2%)  top-3: 7 98.2%, 1 1.1%, 9 0.3% [uncertain]"""
+    top = ", ".join(f"{d} {p:.1%}" for d, p in r["top3"])
+    flag = " [uncertain]" if r["uncertain"] else ""
+    return f"{r['file']}: {r['digit']} ({r['probability']:.1%})  top-3: {top}{flag}"
+
+
+def to_json(r: dict) -> str:
+    return json.dumps({k: v for k, v in r.items() if k != "image"})
+
+
+def probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a probability from 0 to 1, got {text!r}")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = ("Read the digit in each image: a photo or scan of any size, dark ink on "
+                     "light paper or the reverse, one digit per image.")
+    p.epilog = EPILOG
+    p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
+                   help="image files, or folders of them")
+    p.add_argument("--weights", default="weights/best.pth", metavar="FILE",
+                   help="checkpoint to use (default weights/best.pth)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line per image")
+    p.add_argument("--threshold", type=probability, default=0.5, metavar="P",
+                   help="flag a prediction [uncertain] below this probability (default 0.5)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    results = predict_files(args.inputs, args.weights, args.threshold)
+    for r in results:
+        if "error" in r:
+            print(f"error: {r['error']}", file=sys.stderr)
+        if args.json:
+            print(to_json(r))
+        elif "error" not in r:
+            print(format_line(r))
+    return int(any("error" in r for r in results))

@@ -1,0 +1,87 @@
+import collections
+
+import pytest
+import torch
+
+from mnist_digits.checkpoints import load_checkpoint, save_checkpoint, weights_digest
+from mnist_digits.errors import MnistError
+from mnist_digits.models import build_model
+
+META = {"model": "cnn", "normalization": {"mean": 0.13, "std": 0.31}, "seed": 0}
+
+
+def test_round_trip_with_weights_only(tmp_path):
+    model = build_model("cnn")
+    path = save_checkpoint(tmp_path / "m.pth", model, META)
+    raw = torch.load(path, weights_only=True, map_location="cpu")  # plain data only
+    assert raw["meta"]["sha256"] == weights_digest(model.state_dict())
+    loaded, meta = load_checkpoint(path, expect_model="cnn")
+    assert not loaded.training and meta["seed"] == 0 and meta["versions"]["torch"]
+    x = torch.randn(4, 1, 28, 28)
+    assert torch.equal(loaded(x), model.eval()(x))
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_refuses_to_overwrite_unless_asked(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pth", build_model("cnn"), META)
+    before = path.read_bytes()
+    with pytest.raises(MnistError, match="already exists.*--overwrite"):
+        save_checkpoint(path, build_model("cnn"), META)
+    assert path.read_bytes() == before
+    save_checkpoint(path, build_model("cnn"), META, overwrite=True)
+
+
+def test_interrupted_save_leaves_nothing(tmp_path, monkeypatch):
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path / "m.pth", build_model("cnn"), META)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_other_architecture_is_a_clear_error(tmp_path):
+    path = save_checkpoint(tmp_path / "mlp.pth", build_model("mlp"), {**META, "model": "mlp"})
+    with pytest.raises(MnistError, match="holds a 'mlp' model, not 'cnn'"):
+        load_checkpoint(path, expect_model="cnn")
+
+
+def test_weights_that_do_not_fit_the_named_architecture(tmp_path):
+    path = tmp_path / "lie.pth"
+    torch.save({"state_dict": build_model("mlp").state_dict(), "meta": META}, path)
+    with pytest.raises(MnistError, match="do not fit that architecture"):
+        load_checkpoint(path)
+
+
+def test_altered_weights_fail_the_digest(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pth", build_model("cnn"), META)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["state_dict"]["head.2.bias"] += 1
+    torch.save(ckpt, path)
+    with pytest.raises(MnistError, match="SHA-256"):
+        load_checkpoint(path)
+
+
+def test_pickled_objects_are_refused(tmp_path):
+    path = tmp_path / "evil.pth"
+    torch.save({"state_dict": {}, "meta": collections.Counter(a=1), "model": build_model("mlp")},
+               path)
+    with pytest.raises(MnistError, match="more than tensors"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint", None])
+def test_unreadable_files_are_clear_errors(tmp_path, content):
+    path = tmp_path / "bad.pth"
+    if content is None:  # a real checkpoint, truncated
+        save_checkpoint(path, build_model("cnn"), META)
+        path.write_bytes(path.read_bytes()[:5000])
+    else:
+        path.write_bytes(content)
+    with pytest.raises(MnistError, match="bad.pth"):
+        load_checkpoint(path)
+
+
+def test_missing_file_says_how_to_make_one(tmp_path):
+    with pytest.raises(MnistError, match="No weights file.*train"):
+        load_checkpoint(tmp_path / "nope.pth")

@@ -1,0 +1,60 @@
+import json
+
+import pytest
+
+from mnist_digits.checkpoints import save_checkpoint
+from mnist_digits.cli import main
+from mnist_digits.models import build_model
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--epochs", "0"], "at least 1"),
+    (["train", "--epochs", "many"], "whole number"),
+    (["train", "--model", "resnet"], "invalid choice: 'resnet'"),
+    (["train", "--seed", "-3"], "seed from 0"),
+    (["evaluate", "--device", "tpu"], "invalid choice"),
+    (["fly"], "invalid choice"),
+    ([], "required"),
+])
+def test_bad_options_get_a_usage_error(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_weights_is_one_clear_line(tmp_path, capsys):
+    assert main(["evaluate", "--weights", str(tmp_path / "none.pth")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No weights file") and "Traceback" not in err
+
+
+def test_weights_for_another_architecture(tmp_path, capsys):
+    path = tmp_path / "m.pth"
+    save_checkpoint(path, build_model("mlp"), {"model": "cnn"})
+    assert main(["evaluate", "--weights", str(path)]) == 2
+    assert "do not fit that architecture" in capsys.readouterr().err
+
+
+def test_missing_data_folder_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MNIST_LOCAL", str(tmp_path / "nowhere"))
+    path = save_checkpoint(tmp_path / "m.pth", build_model("mlp"),
+                           {"model": "mlp", "normalization": {"mean": 0.1, "std": 0.3}})
+    assert main(["evaluate", "--weights", str(path), "--data", str(tmp_path / "d")]) == 2
+    assert "MNIST_LOCAL=" in capsys.readouterr().err
+
+
+def test_cuda_asked_for_without_a_gpu(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    path = save_checkpoint(tmp_path / "m.pth", build_model("mlp"), {"model": "mlp"})
+    assert main(["evaluate", "--weights", str(path), "--device", "cuda"]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_json_is_the_last_line(tmp_path, capsys, monkeypatch):
+    import mnist_digits.cli as cli
+    monkeypatch.setattr(cli, "report", cli.report)  # real report, fake data below
+    m = {"accuracy": 99.5, "loss": 0.02, "correct": 9950, "total": 10000, "per_class": [99.5] * 10}
+    cli.report("best", m, "w.pth", as_json=True)
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["model"] == "best" and last["accuracy"] == 99.5

@@ -1,0 +1,107 @@
+"""`predict` end to end through the command line, with an untrained checkpoint."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_digits.checkpoints import save_checkpoint
+from mnist_digits.cli import main
+from mnist_digits.models import build_model
+from mnist_digits.predict import expand_inputs, format_line, predict_files
+
+META = {"model": "cnn", "normalization": {"mean": 0.1307, "std": 0.3081}}
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    return str(save_checkpoint(tmp_path_factory.mktemp("w") / "m.pth", build_model("cnn"), META))
+
+
+def digit(path, mode="L"):
+    img = Image.new(mode, (120, 160), "white")
+    ImageDraw.Draw(img).ellipse((30, 20, 90, 140), outline="black", width=12)
+    img.save(path)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "imgs"
+    d.mkdir()
+    for name in ["b.png", "a.JPG", "c.bmp"]:
+        digit(d / name, "RGB")
+    (d / "notes.txt").write_text("not an image")
+    return d
+
+
+def run(capsys, *argv):
+    code = main(["predict", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_lines_in_sorted_folder_order(capsys, weights, folder):
+    code, out, err = run(capsys, folder, "--weights", weights, "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and err == ""
+    assert [r["file"] for r in rows] == [str(folder / n) for n in ["a.JPG", "b.png", "c.bmp"]]
+    for r in rows:
+        assert r["digit"] in range(10) and 0 <= r["probability"] <= 1
+        assert len(r["top3"]) == 3 and r["top3"][0] == [r["digit"], r["probability"]]
+        assert isinstance(r["uncertain"], bool) and "image" not in r
+
+
+def test_human_lines(capsys, weights, folder):
+    code, out, _ = run(capsys, folder / "a.JPG", "--weights", weights, "--threshold", "1")
+    assert code == 0
+    assert out.startswith(f"{folder / 'a.JPG'}: ") and "top-3: " in out
+    assert out.rstrip().endswith("[uncertain]")  # nothing reaches probability 1
+
+
+def test_one_bad_file_does_not_stop_the_others(capsys, weights, folder, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("not a picture")
+    code, out, err = run(capsys, bad, folder / "b.png", "--weights", weights, "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert rows[0] == {"file": str(bad), "error": rows[0]["error"]} and str(bad) in rows[0]["error"]
+    assert rows[1]["file"] == str(folder / "b.png") and "digit" in rows[1]
+    assert err.startswith(f"error: {bad}: ") and len(err.splitlines()) == 1
+
+
+def test_missing_file_and_empty_folder(capsys, weights, folder, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = run(capsys, tmp_path / "nope.png", empty, folder / "c.bmp",
+                         "--weights", weights)
+    assert code == 1 and len(out.splitlines()) == 1
+    lines = err.splitlines()
+    assert lines[0].startswith(f"error: {tmp_path / 'nope.png'}: no such file")
+    assert lines[1].startswith(f"error: {empty}: folder holds no image files")
+
+
+def test_missing_weights_is_an_error(capsys, folder, tmp_path):
+    code, _, err = run(capsys, folder, "--weights", tmp_path / "none.pth")
+    assert code == 2 and err.startswith("error: No weights file")
+
+
+@pytest.mark.parametrize("bad", ["-0.1", "1.5", "nan", "half"])
+def test_bad_threshold_is_rejected(capsys, folder, bad):
+    with pytest.raises(SystemExit) as e:
+        main(["predict", str(folder), "--threshold", bad])
+    assert e.value.code == 2 and "probability from 0 to 1" in capsys.readouterr().err
+
+
+def test_predict_files_returns_the_preprocessed_images(weights, folder):
+    results = predict_files([folder], weights, threshold=0.0)
+    assert len(results) == 3 and not any(r["uncertain"] for r in results)
+    for r in results:
+        assert r["image"].shape == (28, 28) and r["image"].dtype == np.float32
+        assert format_line(r).startswith(r["file"])
+
+
+def test_expand_inputs_skips_hidden_and_other_files(folder):
+    (folder / "._a.png").write_bytes(b"\0\0")  # macOS metadata, not an image
+    names = [p.name for p, err in expand_inputs([folder]) if err is None]
+    assert names == ["a.JPG", "b.png", "c.bmp"]
