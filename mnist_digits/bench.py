@@ -1,30 +1,26 @@
 """Recipes side by side in one process: time to accuracy, speed, memory, hardware use."""
-import contextlib
-import ctypes
-import gc
 import json
 import statistics
-import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from .config import recipe
 from .data import load_splits
 from .ensemble import ensemble_accuracy
 from .evaluate import evaluate
+from .measure import PeakMemory, inference_speed, matmul_gflops, train_flops_per_image
 from .provenance import machine
 from .train import train_model
 
 THRESHOLDS = (99.0, 99.3, 99.5, 99.65)
-RECIPES = [  # (label, model, overrides): the reference recipes use a constant learning rate
-    ("reference MLP", "mlp", dict(lr=1e-3, schedule="constant", epochs=20)),
-    ("reference CNN", "cnn", dict(lr=1e-3, schedule="constant", weight_decay=0.0,
-                                  channels_last=False, epochs=45)),
-    ("pytorch/examples", "examples", {}),
+PLAIN = dict(augment=0.0, bf16=False, channels_last=False, label_smoothing=0.0, weight_decay=0.0)
+RECIPES = [  # (label, model, overrides): the references spelled out in full, as published
+    ("reference MLP", "mlp", dict(PLAIN, epochs=20, batch_size=128, lr=1e-3, schedule="constant")),
+    ("reference CNN", "cnn", dict(PLAIN, epochs=45, batch_size=128, lr=1e-3, schedule="constant")),
+    ("pytorch/examples", "examples", dict(PLAIN, epochs=14, batch_size=64, lr=1.0,
+                                          optimizer="adadelta", schedule="step")),
     ("ours, 1 epoch", "best", dict(epochs=1, batch_size=256, lr=6e-3, augment=0.5)),
     ("ours", "best", {}),
 ]
@@ -38,89 +34,6 @@ def add_arguments(p) -> None:
                    "(default results/, or runs/ with --quick)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto")
     p.set_defaults(run=run)
-
-
-class PeakMemory:
-    """Peak memory the block adds: resident (CPU) or allocated (CUDA), in MiB."""
-
-    def __init__(self, device):
-        self.cuda, self.peak, self._stop = device.type == "cuda", 0, threading.Event()
-
-    def _rss(self) -> int:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * 4096
-
-    def _watch(self):
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, self._rss())
-
-    def __enter__(self):
-        if self.cuda:
-            torch.cuda.reset_peak_memory_stats()
-            self.base = torch.cuda.memory_allocated()
-        else:
-            gc.collect()
-            with contextlib.suppress(OSError, AttributeError):
-                ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed memory back to the OS
-            self.base = self.peak = self._rss()
-            self._thread = threading.Thread(target=self._watch, daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self.cuda:
-            self.peak = torch.cuda.max_memory_allocated()
-        else:
-            self._stop.set()
-            self._thread.join()
-        self.mib = (self.peak - self.base) / 2**20  # above what the process held before
-
-
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def matmul_gflops(device, dtype=torch.float32, n=2048, reps=5) -> float:
-    """This machine's dense matrix-multiply rate: the hardware yardstick."""
-    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
-    times = []
-    for _ in range(reps + 1):
-        sync(device)
-        start = time.perf_counter()
-        a @ b
-        sync(device)
-        times.append(time.perf_counter() - start)
-    return 2 * n**3 / statistics.median(times[1:]) / 1e9
-
-
-def train_flops_per_image(model, cfg, x) -> float:
-    """Forward + backward FLOPs of one training step, per image (counted, not estimated)."""
-    xb = x[:64].contiguous(memory_format=torch.channels_last) if cfg.channels_last else x[:64]
-    with FlopCounterMode(display=False) as counter:
-        model(xb).sum().backward()
-    model.zero_grad(set_to_none=True)
-    return counter.get_total_flops() / len(xb)
-
-
-@torch.inference_mode()
-def inference_speed(model, x, device, reps=20) -> dict:
-    """Images per second at batch 256, and the latency of one image (medians)."""
-    model.eval()
-
-    def timed(batch):
-        sync(device)
-        start = time.perf_counter()
-        model(batch)
-        sync(device)
-        return time.perf_counter() - start
-
-    batch, single = x[:256], x[:1]
-    for _ in range(3):
-        timed(batch), timed(single)
-    per_batch = statistics.median(timed(batch) for _ in range(reps))
-    latency = statistics.median(timed(single) for _ in range(reps * 5))
-    return {"images_per_s": 256 / per_batch, "latency_ms": 1000 * latency}
 
 
 def run_recipe(label, cfg, data, device, gflops: dict) -> tuple[dict, torch.nn.Module]:
@@ -224,6 +137,7 @@ def markdown(result) -> str:
 def run(args) -> int:
     from .cli import pick_device
     device = pick_device(args.device)
+    info = machine()  # before the runs: the commit that is being measured
     gflops = {"float32": matmul_gflops(device), "bfloat16": matmul_gflops(device, torch.bfloat16)}
     data = load_splits(recipe("best", fast=args.quick)).to(device)
     rows, ours_models = [], []
@@ -233,7 +147,8 @@ def run(args) -> int:
         rows.append(row)
         if label == "ours":
             ours_models.append(model)
-    result = {"machine": machine(), "device": device.type, "quick": args.quick,
+    result = {"machine": info, "device": device.type, "quick": args.quick,
+              "args": {k: v for k, v in vars(args).items() if k != "run"},
               "matmul_gflops": gflops, "runs": rows,
               "ours": summarize_ours(rows, ours_models, data), "speedups": speedups(rows)}
     write(result, Path(args.out or ("runs" if args.quick else "results")), device.type, args.quick)

@@ -15,7 +15,7 @@ from torch.utils.data import (
 from torchvision import datasets
 
 from .errors import MnistError
-from .integrity import check_dataset
+from .integrity import check_dataset, check_present, remove_unverified
 
 FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
@@ -40,21 +40,23 @@ def use_local_copy(root: str | Path, local: str | Path) -> None:
 
 
 def load_mnist(root: str | Path = "data", train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, 28, 28) uint8 and labels (N,) int64, downloading or copying them if needed."""
+    """Images (N, 28, 28) uint8 and labels (N,) int64, downloading or copying them if needed.
+    Files already there are checked before torchvision reads them, and again after."""
+    raw = Path(root) / "MNIST" / "raw"
     local = os.environ.get(LOCAL_ENV)
+    if local:
+        use_local_copy(root, local)
+    check_present(raw)
     try:
-        if local:
-            use_local_copy(root, local)
         ds = datasets.MNIST(root, train=train, download=True)
-    except MnistError:
-        raise
     except Exception as e:  # network down, disk full, bad permissions, corrupt archive
+        remove_unverified(raw)  # a half-written download must not be trusted next time
         reason = " ".join(str(e).split())  # one paragraph
         raise MnistError(
             f"Could not load MNIST into {Path(root) / 'MNIST'}: {reason} Check your internet "
             f"connection and that the folder is writable, or set {LOCAL_ENV} to a folder "
             f"holding the four original .gz files ({', '.join(FILES)}).") from None
-    check_dataset(ds.data, ds.targets, train, Path(root) / "MNIST" / "raw")
+    check_dataset(ds.data, ds.targets, train, raw)
     return ds.data, ds.targets
 
 

@@ -1,5 +1,6 @@
 """Never train on wrong data silently: checksums, IDX headers, counts and shapes."""
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from .errors import MnistError
 
 MD5 = dict(datasets.MNIST.resources)  # the published md5 sums torchvision checks
 EXPECTED = {"train": 60000, "t10k": 10000}
+KINDS = ("images-idx3-ubyte", "labels-idx1-ubyte")
 DTYPES = {0x08: np.uint8}  # MNIST uses only unsigned bytes
 FIX = ("Delete it and run again to download a fresh copy, or copy the original file "
        "(for example from the folder named by MNIST_LOCAL).")
@@ -27,11 +29,17 @@ def read_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     if len(data) < header:
         raise MnistError(f"{name} is truncated inside its header. {FIX}")
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)  # Python ints: no overflow on absurd headers
     if len(data) - header != size:
         raise MnistError(f"{name} should hold {size:,} values for shape {shape} but holds "
                          f"{len(data) - header:,}: it is truncated or corrupted. {FIX}")
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+
+
+def read_file(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise MnistError(f"{path} is missing. {FIX}")
+    return read_idx(path.read_bytes(), str(path))
 
 
 def md5(path: Path) -> str:
@@ -50,13 +58,28 @@ def check_archives(raw: Path) -> None:
 def check_raw(raw: Path, prefix: str) -> None:
     """The unpacked images and labels: right magic, counts and 28x28 shape, labels 0-9."""
     n = EXPECTED[prefix]
-    images = read_idx((raw / f"{prefix}-images-idx3-ubyte").read_bytes(), f"{prefix}-images")
-    labels = read_idx((raw / f"{prefix}-labels-idx1-ubyte").read_bytes(), f"{prefix}-labels")
+    images, labels = (read_file(raw / f"{prefix}-{kind}") for kind in KINDS)
     if images.shape != (n, 28, 28) or labels.shape != (n,):
         raise MnistError(f"{raw}/{prefix}-*: expected {n:,} images of 28x28 and {n:,} labels, "
                          f"found shapes {images.shape} and {labels.shape}. {FIX}")
     if labels.max() > 9:
         raise MnistError(f"{raw}/{prefix}-labels holds labels above 9. {FIX}")
+
+
+def check_present(raw: Path) -> None:
+    """Before torchvision trusts them: archives by checksum, unpacked files by their header."""
+    check_archives(raw)
+    for path in (raw / f"{prefix}-{kind}" for prefix in EXPECTED for kind in KINDS):
+        if path.exists():
+            read_file(path)
+
+
+def remove_unverified(raw: Path) -> None:
+    """Delete archives that fail their checksum (a broken-off download), so none is reused."""
+    for name, expected in MD5.items():
+        path = raw / name
+        if path.exists() and md5(path) != expected:
+            path.unlink()
 
 
 def check_dataset(images: torch.Tensor, labels: torch.Tensor, train: bool, raw: Path) -> None:

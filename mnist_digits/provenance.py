@@ -14,7 +14,8 @@ def versions() -> dict:
 
 
 def git_commit() -> str | None:
-    """The commit of this checkout (with '-dirty' if it has local changes), or None."""
+    """The commit of this checkout ('-dirty' if it has local changes), else $GIT_COMMIT or None
+    (a copy of the tree without .git, as on a rented GPU machine, can name it that way)."""
     root = Path(__file__).resolve().parent.parent
     try:
         run = lambda *a: subprocess.run(["git", *a], cwd=root, capture_output=True, text=True,  # noqa: E731
@@ -22,7 +23,7 @@ def git_commit() -> str | None:
         commit = run("rev-parse", "HEAD")
         return commit + ("-dirty" if run("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.SubprocessError):
-        return None
+        return os.environ.get("GIT_COMMIT")
 
 
 def cpu_model() -> str:

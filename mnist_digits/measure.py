@@ -1,0 +1,93 @@
+"""Measuring tools for the benchmark: peak memory, the hardware's matmul rate, FLOPs, speed."""
+import contextlib
+import ctypes
+import gc
+import statistics
+import threading
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+
+class PeakMemory:
+    """Peak memory the block adds: resident (CPU) or allocated (CUDA), in MiB."""
+
+    def __init__(self, device):
+        self.cuda, self.peak, self._stop = device.type == "cuda", 0, threading.Event()
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+
+    def _watch(self):
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self):
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats()
+            self.base = torch.cuda.memory_allocated()
+        else:
+            gc.collect()
+            with contextlib.suppress(OSError, AttributeError):
+                ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed memory back to the OS
+            self.base = self.peak = self._rss()
+            self._thread = threading.Thread(target=self._watch, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.cuda:
+            self.peak = torch.cuda.max_memory_allocated()
+        else:
+            self._stop.set()
+            self._thread.join()
+        self.mib = (self.peak - self.base) / 2**20  # above what the process held before
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def matmul_gflops(device, dtype=torch.float32, n=2048, reps=5) -> float:
+    """This machine's dense matrix-multiply rate: the hardware yardstick."""
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    times = []
+    for _ in range(reps + 1):
+        sync(device)
+        start = time.perf_counter()
+        a @ b
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times[1:]) / 1e9
+
+
+def train_flops_per_image(model, cfg, x) -> float:
+    """Forward + backward FLOPs of one training step, per image (counted, not estimated)."""
+    xb = x[:64].contiguous(memory_format=torch.channels_last) if cfg.channels_last else x[:64]
+    with FlopCounterMode(display=False) as counter:
+        model(xb).sum().backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / len(xb)
+
+
+@torch.inference_mode()
+def inference_speed(model, x, device, reps=20) -> dict:
+    """Images per second at batch 256, and the latency of one image (medians)."""
+    model.eval()
+
+    def timed(batch):
+        sync(device)
+        start = time.perf_counter()
+        model(batch)
+        sync(device)
+        return time.perf_counter() - start
+
+    batch, single = x[:256], x[:1]
+    for _ in range(3):
+        timed(batch), timed(single)
+    per_batch = statistics.median(timed(batch) for _ in range(reps))
+    latency = statistics.median(timed(single) for _ in range(reps * 5))
+    return {"images_per_s": 256 / per_batch, "latency_ms": 1000 * latency}

@@ -1,0 +1,46 @@
+"""End to end on real MNIST: the command line's dry run, committed weights, a quick bench."""
+import json
+
+import pytest
+from conftest import ROOT, needs_mnist
+
+from mnist_digits.checkpoints import read_checkpoint
+from mnist_digits.cli import main
+
+pytestmark = needs_mnist
+DATA = str(ROOT / "data")
+
+
+def last_json(capsys) -> dict:
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_train_dry_run_then_evaluate(tmp_path, capsys):
+    out = tmp_path / "cnn.pth"
+    argv = ["train", "--model", "cnn", "--dry-run", "--out", str(out), "--data", DATA, "--json"]
+    assert main(argv) == 0
+    trained = last_json(capsys)
+    assert main(["evaluate", "--weights", str(out), "--data", DATA, "--json"]) == 0
+    evaluated = last_json(capsys)
+    assert evaluated["model"] == "cnn" and evaluated["accuracy"] == trained["accuracy"] > 50
+    assert main(argv) == 2  # a second run refuses to overwrite
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "best"])
+def test_committed_weights_reproduce_their_accuracy(name, capsys):
+    weights = ROOT / "weights" / f"{name}.pth"
+    recorded = read_checkpoint(weights)["meta"]["metrics"]
+    assert main(["evaluate", "--weights", str(weights), "--data", DATA, "--json"]) == 0
+    result = last_json(capsys)
+    assert result["model"] == name
+    assert result["correct"] == recorded["correct"]  # same digits right, not just close
+
+
+def test_quick_bench_writes_its_tables(tmp_path, capsys):
+    assert main(["bench", "--quick", "--seeds", "0", "1", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "bench-cpu-quick.json").read_text())
+    assert [r["recipe"] for r in result["runs"]][:3] == ["reference MLP", "reference CNN",
+                                                        "pytorch/examples"]
+    assert result["machine"]["cores"] and result["matmul_gflops"]["float32"] > 0
+    assert "| ours |" in (tmp_path / "bench-cpu-quick.md").read_text()
