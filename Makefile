@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	$(BIN)/python -m mnist_digits bench
+	$(BIN)/python -m mnist_digits bench --max-epochs 12
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache .hypothesis

@@ -29,12 +29,13 @@ def make_optimizer(model: nn.Module, cfg: Config) -> torch.optim.Optimizer:
 
 
 def make_scheduler(optimizer, cfg: Config, steps_per_epoch: int):
-    """Stepped once per batch; 'step' multiplies the rate by 0.7 after each epoch."""
+    """Stepped once per batch; 'step' multiplies the rate by 0.7 after each whole epoch."""
     if cfg.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(
             optimizer, cfg.lr, total_steps=max(cfg.epochs * steps_per_epoch, 8), pct_start=0.25)
-    gamma = 0.7 ** (1 / steps_per_epoch) if cfg.schedule == "step" else 1.0
-    return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma)
+    if cfg.schedule == "step":  # pytorch/examples' StepLR(step_size=1 epoch, gamma=0.7)
+        return torch.optim.lr_scheduler.StepLR(optimizer, steps_per_epoch, gamma=0.7)
+    return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
 def train_epoch(model, loader, optimizer, scheduler, loss_fn, cfg, generator, bar) -> float:
