@@ -9,13 +9,16 @@ Run: python benchmarks/sweep.py OUT.jsonl [--cpu-grid]   (minutes on a GPU, hour
 import json
 import sys
 import time
+from pathlib import Path
 
 import torch
 
-from mnist_digits.config import recipe
-from mnist_digits.data import load_splits
-from mnist_digits.evaluate import evaluate
-from mnist_digits.train import train_model
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # importable from a checkout
+
+from mnist_digits.config import recipe  # noqa: E402
+from mnist_digits.data import load_splits  # noqa: E402
+from mnist_digits.evaluate import evaluate  # noqa: E402
+from mnist_digits.train import train_model  # noqa: E402
 
 BASE = {"best": dict(epochs=8), "cnn": dict(epochs=8, augment=0.0, bf16=False)}
 GRID = [("best", g) for g in [
@@ -34,9 +37,9 @@ SEEDS = [0, 1]
 def run(name, overrides, seed, data, device) -> dict:
     cfg = recipe(name, seed=seed, **{**BASE[name], **overrides})
     start = time.perf_counter()
-    model, hist = train_model(cfg, data, progress=False)
-    test = evaluate(model, data.test_x, data.test_y, cfg.channels_last)["accuracy"]
-    return dict(model=name, overrides=overrides, seed=seed, val=hist.val_acc[-1], test=test,
+    model, history = train_model(cfg, data, progress=False)
+    test = evaluate(model, data.test_x, data.test_y)["accuracy"]
+    return dict(model=name, overrides=overrides, seed=seed, val=history.val_acc[-1], test=test,
                 seconds=time.perf_counter() - start, device=device)
 
 

@@ -29,7 +29,10 @@ RECIPES = [  # (label, model, overrides): the references spelled out in full, as
 
 def add_arguments(p) -> None:
     p.add_argument("--quick", action="store_true", help="2,000 images, 1 epoch each (CI)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds for 'ours'")
+    from .cli import seed_int
+    p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2],
+                   help="seeds for 'ours'")
+    p.add_argument("--data", default="data", help="MNIST folder (default data/)")
     p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
     p.add_argument("--out", help="folder for bench-DEVICE.{md,json} "
                    "(default results/, or runs/ with --quick)")
@@ -42,7 +45,7 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> tuple[dict, torch.nn.M
     reached, curve = {}, []
 
     def on_epoch(epoch, model, history):
-        acc = evaluate(model, data.test_x, data.test_y, cfg.channels_last)["accuracy"]
+        acc = evaluate(model, data.test_x, data.test_y)["accuracy"]
         curve.append(acc)
         for t in THRESHOLDS:
             if acc >= t and t not in reached:
@@ -88,7 +91,7 @@ def summarize_ours(rows, models, data) -> dict:
     return {"seeds": [r["seed"] for r in ours], "accuracies": accs,
             "mean": statistics.mean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
             "best": max(accs),
-            "ensemble_accuracy": ensemble_accuracy(models, data.test_x, data.test_y, True),
+            "ensemble_accuracy": ensemble_accuracy(models, data.test_x, data.test_y),
             "ensemble_train_seconds": sum(r["train_seconds"] for r in ours)}
 
 
@@ -144,7 +147,7 @@ def run(args) -> int:
     device = pick_device(args.device)
     info = machine()  # before the runs: the commit that is being measured
     gflops = {"float32": matmul_gflops(device), "bfloat16": matmul_gflops(device, torch.bfloat16)}
-    data = load_splits(recipe("best", fast=args.quick)).to(device)
+    data = load_splits(recipe("best", fast=args.quick, data_dir=args.data)).to(device)
     rows, ours_models = [], []
     for label, cfg in configs(args):
         print(f"--- {label} (seed {cfg.seed}, {cfg.epochs} epochs)", flush=True)

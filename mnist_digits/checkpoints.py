@@ -1,6 +1,7 @@
 """Safe checkpoints: plain-data metadata, a SHA-256 of the weights, atomic writes, safe loads."""
 import hashlib
 import json
+import math
 import os
 import pickle
 import tempfile
@@ -46,6 +47,9 @@ def save_checkpoint(path, model, meta: dict, overwrite: bool = False) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save({"state_dict": state, "meta": meta}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is a normal file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -59,6 +63,9 @@ def read_checkpoint(path) -> dict:
     if not path.is_file():
         raise MnistError(f"No weights file at {path}. Train one with `python -m mnist_digits "
                          f"train --out {path}` or pass the path of an existing .pth file.")
+    if not zipfile.is_zipfile(path):
+        raise MnistError(f"{path} is not a PyTorch checkpoint (not a .pth zip archive, or "
+                         f"truncated). Re-save or re-download it.")
     try:
         ckpt = torch.load(path, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as e:
@@ -70,7 +77,8 @@ def read_checkpoint(path) -> dict:
         raise MnistError(f"{path} is not a readable PyTorch checkpoint (truncated or not a "
                          f".pth file): {e}. Re-save or re-download it.") from None
     if not (isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict)
-            and isinstance(ckpt.get("meta"), dict)):
+            and isinstance(ckpt.get("meta"), dict)
+            and all(torch.is_tensor(v) for v in ckpt["state_dict"].values())):
         raise MnistError(f"{path} is not a checkpoint of this project (expected a dict with "
                          f"'state_dict' and 'meta'). Save weights with save_checkpoint.")
     return ckpt
@@ -81,13 +89,16 @@ def load_checkpoint(path, expect_model: str | None = None):
     ckpt = read_checkpoint(path)
     meta, state = ckpt["meta"], ckpt["state_dict"]
     name = meta.get("model")
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise MnistError(f"{path} names an unknown architecture {name!r}; known: "
                          f"{', '.join(MODELS)}.")
     if expect_model and name != expect_model:
         raise MnistError(f"{path} holds a {name!r} model, not {expect_model!r}. Pass weights "
                          f"for {expect_model!r} or ask for --model {name}.")
-    if meta.get("sha256") and weights_digest(state) != meta["sha256"]:
+    if "sha256" not in meta:
+        raise MnistError(f"{path} records no SHA-256 of its weights, so it cannot be checked. "
+                         f"Re-save it with save_checkpoint.")
+    if weights_digest(state) != meta["sha256"]:
         raise MnistError(f"{path}: the weights do not match the SHA-256 recorded when they "
                          f"were saved, so the file was altered or damaged. Re-save it.")
     model = build_model(name)
@@ -96,10 +107,25 @@ def load_checkpoint(path, expect_model: str | None = None):
     except RuntimeError as e:
         raise MnistError(f"{path} says it holds a {name!r} model but its weights do not fit "
                          f"that architecture ({str(e).splitlines()[0]}).") from None
+    if meta.get("config", {}).get("channels_last"):
+        model = model.to(memory_format=torch.channels_last)  # as trained: same kernels
     return model.eval(), meta
 
 
+def normalization(meta: dict, path) -> tuple[float, float]:
+    """The (mean, std) the model was trained with; a clear error if missing or absurd."""
+    norm = meta.get("normalization")
+    try:
+        mean, std = float(norm["mean"]), float(norm["std"])
+        assert math.isfinite(mean) and math.isfinite(std) and std > 0
+    except (TypeError, KeyError, ValueError, AssertionError):
+        raise MnistError(f"{path} records no usable normalisation (mean and std > 0); it was "
+                         f"not saved by this project's train command or notebook.") from None
+    return mean, std
+
+
 METRICS = ("accuracy", "loss", "correct", "total", "per_class")
+DEFAULT_WEIGHTS = "weights/best.pth"  # the committed best model
 
 
 def make_meta(cfg, data, metrics: dict, history=None) -> dict:

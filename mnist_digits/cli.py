@@ -3,8 +3,9 @@ import argparse
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
-from .checkpoints import METRICS
+from .checkpoints import DEFAULT_WEIGHTS, METRICS
 from .config import RECIPES, recipe
 from .errors import MnistError
 
@@ -41,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch: a smoke test")
     t.add_argument("--dry-run", action="store_true", help="alias of --fast")
     e = sub.add_parser("evaluate", help="test accuracy, loss and per-class accuracy")
-    e.add_argument("--weights", default="weights/best.pth")
+    e.add_argument("--weights", default=DEFAULT_WEIGHTS)
     t.set_defaults(run=cmd_train)
     e.set_defaults(run=cmd_evaluate)
     for s in (t, e):
@@ -81,23 +82,27 @@ def cmd_train(args) -> int:
     cfg = recipe(args.model, fast=args.fast or args.dry_run, seed=args.seed, data_dir=args.data)
     cfg = replace(cfg, epochs=args.epochs) if args.epochs else cfg
     out = args.out or f"runs/{cfg.model}-seed{cfg.seed}.pth"
-    data = load_splits(cfg).to(pick_device(args.device))
+    if Path(out).exists() and not args.overwrite:  # say so now, not after training
+        raise MnistError(f"{out} already exists and was not overwritten. Choose another --out "
+                         f"file, or pass --overwrite to replace it.")
+    device = pick_device(args.device)
+    data = load_splits(cfg).to(device)
     model, history = train_model(cfg, data)
-    metrics = evaluate(model, data.test_x, data.test_y, channels_last=cfg.channels_last)
+    metrics = evaluate(model, data.test_x, data.test_y)
     save_checkpoint(out, model, make_meta(cfg, data, metrics, history), args.overwrite)
     print(f"saved {out}")
     return report(cfg.model, metrics, out, args.json)
 
 
 def cmd_evaluate(args) -> int:
-    from .checkpoints import load_checkpoint
+    from .checkpoints import load_checkpoint, normalization
     from .data import load_mnist, normalise
     from .evaluate import evaluate
-    model, meta = load_checkpoint(args.weights)
     device = pick_device(args.device)
+    model, meta = load_checkpoint(args.weights)
+    mean, std = normalization(meta, args.weights)
     images, labels = load_mnist(args.data, train=False)
-    norm = meta["normalization"]
-    x = normalise(images, norm["mean"], norm["std"]).to(device)
+    x = normalise(images, mean, std).to(device)
     return report(meta["model"], evaluate(model.to(device), x, labels.to(device)), args.weights,
                   args.json)
 

@@ -15,10 +15,9 @@ from torch.utils.data import (
 from torchvision import datasets
 
 from .errors import MnistError
-from .integrity import check_dataset, check_present, remove_unverified
+from .integrity import MD5, check_dataset, check_present, remove_unverified
 
-FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+FILES = list(MD5)  # the four original .gz files
 LOCAL_ENV = "MNIST_LOCAL"  # a folder holding the four original .gz files; skips the download
 SPLIT_SEED = 1234  # the validation split is the same for every training seed
 
@@ -31,12 +30,16 @@ def use_local_copy(root: str | Path, local: str | Path) -> None:
         raise MnistError(f"{LOCAL_ENV}={local} should hold the four MNIST files but lacks "
                          f"{', '.join(missing)}. Point it at a folder with all four .gz files, "
                          f"or unset it to download MNIST.")
-    raw.mkdir(parents=True, exist_ok=True)
-    for f in FILES:
-        if not (raw / f).exists():
-            tmp = raw / (f + ".part")
-            shutil.copyfile(local / f, tmp)
-            tmp.replace(raw / f)  # atomic: a half-copied file is never left under the real name
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        for f in FILES:
+            if not (raw / f).exists():
+                tmp = raw / (f + ".part")
+                shutil.copyfile(local / f, tmp)
+                tmp.replace(raw / f)  # atomic: a half-copied file never has the real name
+    except OSError as e:
+        raise MnistError(f"Could not copy MNIST from {LOCAL_ENV}={local} into {raw}: {e}. "
+                         f"Check that the data folder is writable and the disk has room.") from None
 
 
 def load_mnist(root: str | Path = "data", train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
@@ -49,8 +52,10 @@ def load_mnist(root: str | Path = "data", train: bool = True) -> tuple[torch.Ten
     check_present(raw)
     try:
         ds = datasets.MNIST(root, train=train, download=True)
-    except Exception as e:  # network down, disk full, bad permissions, corrupt archive
+    except BaseException as e:  # network down, disk full, bad permissions, Ctrl-C
         remove_unverified(raw)  # a half-written download must not be trusted next time
+        if not isinstance(e, Exception):
+            raise
         reason = " ".join(str(e).split())  # one paragraph
         raise MnistError(
             f"Could not load MNIST into {Path(root) / 'MNIST'}: {reason} Check your internet "

@@ -4,11 +4,18 @@ import torch.nn.functional as F
 from sklearn.metrics import confusion_matrix
 
 
+def uses_channels_last(model) -> bool:
+    """True if the model's convolutions were put in channels-last (NHWC) memory format."""
+    return any(p.dim() == 4 and not p.is_contiguous()
+               and p.is_contiguous(memory_format=torch.channels_last) for p in model.parameters())
+
+
 @torch.inference_mode()
-def predict_logits(model, x: torch.Tensor, batch_size: int = 1000,
-                   channels_last: bool = False) -> torch.Tensor:
-    """Logits for every image, in eval mode (dropout off, batch norm frozen)."""
+def predict_logits(model, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Logits for every image, in eval mode (dropout off, batch norm frozen). Input follows
+    the model's memory format, so the same kernels run as in training."""
     model.eval()
+    channels_last = uses_channels_last(model)
     chunks = []
     for i in range(0, len(x), batch_size):
         xb = x[i: i + batch_size]
@@ -18,9 +25,9 @@ def predict_logits(model, x: torch.Tensor, batch_size: int = 1000,
     return torch.cat(chunks)
 
 
-def per_class_accuracy(labels, preds, num_classes: int = 10) -> list[float]:
+def per_class_accuracy(labels, preds, num_classes: int = 10, cm=None) -> list[float]:
     """Percent correct within each true class (the diagonal of the row-normalised confusion)."""
-    cm = confusion_matrix(labels, preds, labels=list(range(num_classes)))
+    cm = confusion_matrix(labels, preds, labels=list(range(num_classes))) if cm is None else cm
     return [100.0 * float(cm[k, k]) / max(int(cm[k].sum()), 1) for k in range(num_classes)]
 
 
@@ -29,15 +36,16 @@ def summarize(logits: torch.Tensor, labels: torch.Tensor) -> dict:
     preds = logits.argmax(1)
     labels_np, preds_np = labels.cpu().numpy(), preds.cpu().numpy()
     correct = int((preds == labels).sum())
+    cm = confusion_matrix(labels_np, preds_np, labels=list(range(10)))
     return {
         "accuracy": 100.0 * correct / len(labels),
         "loss": F.cross_entropy(logits, labels).item(),
         "correct": correct,
         "total": len(labels),
-        "per_class": per_class_accuracy(labels_np, preds_np),
-        "confusion": confusion_matrix(labels_np, preds_np, labels=list(range(10))).tolist(),
+        "per_class": per_class_accuracy(labels_np, preds_np, cm=cm),
+        "confusion": cm.tolist(),
     }
 
 
-def evaluate(model, x: torch.Tensor, y: torch.Tensor, channels_last: bool = False) -> dict:
-    return summarize(predict_logits(model, x, channels_last=channels_last), y)
+def evaluate(model, x: torch.Tensor, y: torch.Tensor) -> dict:
+    return summarize(predict_logits(model, x), y)

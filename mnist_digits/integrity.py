@@ -46,13 +46,17 @@ def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
+def unverified(raw: Path) -> list[Path]:
+    """The .gz files present whose md5 sum is not the published one."""
+    return [raw / n for n, expected in MD5.items()
+            if (raw / n).exists() and md5(raw / n) != expected]
+
+
 def check_archives(raw: Path) -> None:
     """Each .gz present must carry its published md5 sum."""
-    for name, expected in MD5.items():
-        path = raw / name
-        if path.exists() and md5(path) != expected:
-            raise MnistError(f"{path} does not match the published MNIST file (md5 "
-                             f"{md5(path)}, expected {expected}). {FIX}")
+    for path in unverified(raw):
+        raise MnistError(f"{path} does not match the published MNIST file (its md5 sum is "
+                         f"not {MD5[path.name]}). {FIX}")
 
 
 def check_raw(raw: Path, prefix: str) -> None:
@@ -76,10 +80,8 @@ def check_present(raw: Path) -> None:
 
 def remove_unverified(raw: Path) -> None:
     """Delete archives that fail their checksum (a broken-off download), so none is reused."""
-    for name, expected in MD5.items():
-        path = raw / name
-        if path.exists() and md5(path) != expected:
-            path.unlink()
+    for path in unverified(raw):
+        path.unlink()
 
 
 def check_dataset(images: torch.Tensor, labels: torch.Tensor, train: bool, raw: Path) -> None:

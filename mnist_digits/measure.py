@@ -2,6 +2,7 @@
 import contextlib
 import ctypes
 import gc
+import os
 import statistics
 import threading
 import time
@@ -18,7 +19,7 @@ class PeakMemory:
 
     def _rss(self) -> int:
         with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * 4096
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
     def _watch(self):
         while not self._stop.wait(0.05):

@@ -27,7 +27,7 @@ def image_grid(images, titles, cols: int = 10, size: float = 1.1, colors=None):
     return fig
 
 
-def class_balance(labels, split_names=("train",)):
+def class_balance(labels):
     """Bar chart of how many images each digit has."""
     fig, ax = plt.subplots(figsize=(7, 2.6))
     counts = np.bincount(np.asarray(labels), minlength=10)
@@ -124,13 +124,14 @@ def benchmark_table(rows) -> str:
 
 def show_predictions(results):
     """Each image as given, beside its 28x28 preprocessed version and top-3 probabilities."""
-    from PIL import Image
+    from .preprocess import load_image
     ok = [r for r in results if "error" not in r]
+    if not ok:
+        return None
     fig, axes = plt.subplots(len(ok), 3, figsize=(8, 2.1 * len(ok)), squeeze=False,
                              width_ratios=(1.3, 1, 1.6))
     for r, (ax_in, ax_28, ax_bar) in zip(ok, axes, strict=True):
-        with Image.open(r["file"]) as img:
-            ax_in.imshow(img.convert("RGB"))
+        ax_in.imshow(load_image(r["file"]).convert("RGB"))
         ax_28.imshow(r["image"], cmap="gray")
         digits, probs = zip(*r["top3"], strict=True)
         ax_bar.barh([str(d) for d in digits][::-1], probs[::-1], color="tab:green")

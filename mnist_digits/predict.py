@@ -5,9 +5,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from .checkpoints import DEFAULT_WEIGHTS, load_checkpoint, normalization
 from .errors import MnistError
+from .evaluate import predict_logits
 from .preprocess import prepare, to_tensor
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -32,14 +33,13 @@ def expand_inputs(paths) -> list[tuple[Path, MnistError | None]]:
     return out
 
 
-def predict(model, meta: dict, digits: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def predict(model, meta: dict, digits: np.ndarray) -> np.ndarray:
     """(N, 28, 28) arrays in [0, 1] -> (N, 10) softmax probabilities."""
-    norm = meta["normalization"]
-    x = to_tensor(digits, norm["mean"], norm["std"])
-    model.eval()
-    with torch.inference_mode():
-        probs = [torch.softmax(model(xb), 1) for xb in x.split(batch_size)]
-    return torch.cat(probs).numpy() if probs else np.zeros((0, 10), np.float32)
+    x = to_tensor(digits, *normalization(meta, "the checkpoint"))
+    if not len(x):
+        return np.zeros((0, 10), np.float32)
+    device = next(model.parameters()).device
+    return predict_logits(model, x.to(device)).softmax(1).cpu().numpy()
 
 
 def describe(file, probs: np.ndarray, threshold: float, image=None) -> dict:
@@ -63,15 +63,15 @@ def predict_paths(model, meta: dict, paths, threshold: float = 0.5) -> list[dict
             results.append({"file": str(p), "error": str(e)})
     if ok:
         probs = predict(model, meta, np.stack([r["image"] for r in ok]))
-        for r, pr in zip(ok, probs, strict=True):
-            r.update(describe(r["file"], pr, threshold, r["image"]))
+        for r, p in zip(ok, probs, strict=True):
+            r.update(describe(r["file"], p, threshold, r["image"]))
     return results
 
 
-def predict_files(paths, weights="weights/best.pth", threshold: float = 0.5) -> list[dict]:
+def predict_files(paths, weights=DEFAULT_WEIGHTS, threshold: float = 0.5) -> list[dict]:
     """Load the checkpoint once, then predict_paths."""
-    from .checkpoints import load_checkpoint
     model, meta = load_checkpoint(weights)
+    normalization(meta, weights)  # a bad checkpoint fails once, naming its file
     return predict_paths(model, meta, paths, threshold)
 
 
@@ -102,7 +102,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = EPILOG
     p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
                    help="image files, or folders of them")
-    p.add_argument("--weights", default="weights/best.pth", metavar="FILE",
+    p.add_argument("--weights", default=DEFAULT_WEIGHTS, metavar="FILE",
                    help="checkpoint to use (default weights/best.pth)")
     p.add_argument("--json", action="store_true", help="one JSON object per line per image")
     p.add_argument("--threshold", type=probability, default=0.5, metavar="P",

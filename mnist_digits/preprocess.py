@@ -57,7 +57,7 @@ def check_frames(path: Path, img: Image.Image) -> None:
 def to_gray(img: Image.Image) -> np.ndarray:
     """Grey levels in [0, 1] (float32); transparency is laid on paper (see on_paper)."""
     if img.mode.startswith(("I", "F")):  # 16/32-bit integer or float: stretch to [0, 1]
-        x = np.asarray(img, np.float32)
+        x = np.nan_to_num(np.asarray(img, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         return (x - x.min()) / max(float(x.max() - x.min()), 1e-12)
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
         rgba = np.asarray(img.convert("RGBA"), np.float32) / 255
@@ -222,6 +222,9 @@ def prepare(path) -> np.ndarray:
         return to_mnist(img)
     except MnistError as e:
         raise MnistError(f"{path}: {e}") from None
+    except (ValueError, np.linalg.LinAlgError) as e:  # degenerate pixels: one file, not all
+        raise MnistError(f"{path}: could not be processed ({e}). Re-save it as an ordinary "
+                         f"8-bit PNG or JPEG.") from None
 
 
 def to_tensor(digits: np.ndarray, mean: float, std: float) -> torch.Tensor:

@@ -74,7 +74,7 @@ def fit(model, data: Splits, cfg: Config, on_epoch=None, progress: bool = True) 
         train_loss = train_epoch(model, loader, optimizer, scheduler, loss_fn, cfg, generator, bar)
         clock += time.perf_counter() - start
         bar.close()
-        val = evaluate(model, data.val_x, data.val_y, channels_last=cfg.channels_last)
+        val = evaluate(model, data.val_x, data.val_y)
         for key, value in [("train_loss", train_loss), ("val_loss", val["loss"]),
                            ("val_acc", val["accuracy"]), ("seconds", clock)]:
             getattr(history, key).append(value)

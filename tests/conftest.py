@@ -2,6 +2,7 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -24,6 +25,12 @@ def synthetic_splits(n: int = 256, seed: int = 0) -> Splits:
 
     (tx, ty), (vx, vy), (sx, sy) = make(n), make(n // 4), make(n // 4)
     return Splits(tx, ty, vx, vy, sx, sy, mean=0.13, std=0.31)
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """An IDX file of unsigned bytes, as MNIST's files are."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
 
 
 @pytest.fixture

@@ -47,10 +47,29 @@ def test_other_architecture_is_a_clear_error(tmp_path):
 
 
 def test_weights_that_do_not_fit_the_named_architecture(tmp_path):
-    path = tmp_path / "lie.pth"
-    torch.save({"state_dict": build_model("mlp").state_dict(), "meta": META}, path)
+    path, state = tmp_path / "lie.pth", build_model("mlp").state_dict()
+    torch.save({"state_dict": state, "meta": {**META, "sha256": weights_digest(state)}}, path)
     with pytest.raises(MnistError, match="do not fit that architecture"):
         load_checkpoint(path)
+
+
+def test_a_checkpoint_without_digest_is_refused(tmp_path):
+    path = tmp_path / "old.pth"
+    torch.save({"state_dict": build_model("cnn").state_dict(), "meta": META}, path)
+    with pytest.raises(MnistError, match="no SHA-256"):
+        load_checkpoint(path)
+
+
+def test_non_tensor_weights_are_refused(tmp_path):
+    path = tmp_path / "odd.pth"
+    torch.save({"state_dict": {"w": [1, 2]}, "meta": META}, path)
+    with pytest.raises(MnistError, match="not a checkpoint of this project"):
+        load_checkpoint(path)
+
+
+def test_saved_file_is_readable_by_others(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pth", build_model("mlp"), {**META, "model": "mlp"})
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_altered_weights_fail_the_digest(tmp_path):

@@ -36,6 +36,19 @@ def test_weights_for_another_architecture(tmp_path, capsys):
     assert "do not fit that architecture" in capsys.readouterr().err
 
 
+def test_checkpoint_without_normalisation(tmp_path, capsys):
+    path = save_checkpoint(tmp_path / "m.pth", build_model("mlp"), {"model": "mlp"})
+    assert main(["evaluate", "--weights", str(path)]) == 2
+    assert "no usable normalisation" in capsys.readouterr().err
+
+
+def test_train_refuses_an_existing_out_before_training(tmp_path, capsys):
+    out = tmp_path / "taken.pth"
+    out.write_bytes(b"precious")
+    assert main(["train", "--model", "mlp", "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err and out.read_bytes() == b"precious"
+
+
 def test_missing_data_folder_is_a_clear_error(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("MNIST_LOCAL", str(tmp_path / "nowhere"))
     path = save_checkpoint(tmp_path / "m.pth", build_model("mlp"),
@@ -46,14 +59,12 @@ def test_missing_data_folder_is_a_clear_error(tmp_path, capsys, monkeypatch):
 
 def test_cuda_asked_for_without_a_gpu(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
-    path = save_checkpoint(tmp_path / "m.pth", build_model("mlp"), {"model": "mlp"})
-    assert main(["evaluate", "--weights", str(path), "--device", "cuda"]) == 2
+    assert main(["evaluate", "--weights", str(tmp_path / "m.pth"), "--device", "cuda"]) == 2
     assert "no CUDA GPU" in capsys.readouterr().err
 
 
-def test_json_is_the_last_line(tmp_path, capsys, monkeypatch):
+def test_json_is_the_last_line(capsys):
     import mnist_digits.cli as cli
-    monkeypatch.setattr(cli, "report", cli.report)  # real report, fake data below
     m = {"accuracy": 99.5, "loss": 0.02, "correct": 9950, "total": 10000, "per_class": [99.5] * 10}
     cli.report("best", m, "w.pth", as_json=True)
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

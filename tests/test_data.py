@@ -3,16 +3,12 @@ import gzip
 import numpy as np
 import pytest
 import torch
+from conftest import idx_bytes
 from torchvision import datasets
 
 from mnist_digits.data import FILES, load_mnist, make_loader, normalise, split, use_local_copy
 from mnist_digits.errors import MnistError
 from mnist_digits.integrity import check_archives, check_raw, read_idx
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return header + array.astype(np.uint8).tobytes()
 
 
 def test_read_idx_parses_images_and_labels():

@@ -1,10 +1,9 @@
 """Property-based tests: random and mutated input either works or raises MnistError."""
 import numpy as np
-import pytest
+from conftest import idx_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from test_data import idx_bytes
 
 from mnist_digits.cli import main
 from mnist_digits.errors import MnistError
@@ -78,8 +77,3 @@ def test_cli_on_random_arguments(argv):
         return
     assert code in (0, 1, 2)
 
-
-@pytest.mark.parametrize("argv", [["predict", "/nonexistent/file.png", "--weights", "nope.pth"]])
-def test_cli_bad_weights_is_an_error_code_not_a_crash(argv, capsys):
-    assert main(argv) == 2
-    assert "No weights file" in capsys.readouterr().err

@@ -3,14 +3,15 @@ import gzip
 
 import numpy as np
 import pytest
-from test_data import idx_bytes
+from conftest import idx_bytes
 
 from mnist_digits.data import FILES, load_mnist
 from mnist_digits.errors import MnistError
 from mnist_digits.integrity import check_present, remove_unverified
 
 
-def test_truncated_unpacked_file_is_caught_before_torchvision_reads_it(tmp_path):
+def test_truncated_unpacked_file_is_caught_before_torchvision_reads_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_LOCAL", raising=False)
     raw = tmp_path / "MNIST/raw"
     raw.mkdir(parents=True)
     data = idx_bytes(np.zeros((100, 28, 28)))

@@ -1,6 +1,5 @@
 """The committed notebook is a clean top-to-bottom run; a fast copy still runs on real MNIST."""
 import json
-import os
 import shutil
 
 import nbformat
@@ -52,19 +51,16 @@ def test_committed_run_was_the_full_mode(nb):
 
 
 @needs_mnist
-def test_fast_copy_executes_end_to_end(tmp_path):
+def test_fast_copy_executes_end_to_end(tmp_path, monkeypatch):
     from nbclient import NotebookClient
     work = tmp_path / "repo"  # a copy: the committed notebook and weights are never touched
     shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns(".git", ".venv", "runs", "data",
                                                               "*.ipynb"))
     (ROOT / "data").mkdir(exist_ok=True)
     (work / "data").symlink_to(ROOT / "data")  # MNIST lands in the usual, ignored place
-    os.environ["MNIST_FAST"] = "1"
-    try:
-        nb = nbformat.read(NOTEBOOK, as_version=4)
-        NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(work)}}).execute()
-    finally:
-        del os.environ["MNIST_FAST"]
+    monkeypatch.setenv("MNIST_FAST", "1")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(work)}}).execute()
     outputs = json.dumps([c.outputs for c in code_cells(nb)])
     assert "fast mode: True" in outputs and '"output_type": "error"' not in outputs
     assert (work / "runs/notebook-fast/best.pth").exists()
