@@ -30,7 +30,7 @@ RECIPES = [  # (label, model, overrides): the references spelled out in full, as
 def add_arguments(p) -> None:
     p.add_argument("--quick", action="store_true", help="2,000 images, 1 epoch each (CI)")
     from .cli import seed_int
-    p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2],
+    p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2, 3],
                    help="seeds for 'ours'")
     p.add_argument("--data", default="data", help="MNIST folder (default data/)")
     p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
@@ -86,12 +86,17 @@ def configs(args):
 
 
 def summarize_ours(rows, models, data) -> dict:
+    """Mean, std and best over seeds; the ensemble, with or without test-time augmentation
+    as the validation split decides (the test set is then measured for that choice)."""
     ours = [r for r in rows if r["recipe"] == "ours"]
     accs = [r["final_accuracy"] for r in ours]
+    val = {tta: ensemble_accuracy(models, data.val_x, data.val_y, tta) for tta in (False, True)}
+    tta = val[True] > val[False]
     return {"seeds": [r["seed"] for r in ours], "accuracies": accs,
             "mean": statistics.mean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-            "best": max(accs),
-            "ensemble_accuracy": ensemble_accuracy(models, data.test_x, data.test_y),
+            "best": max(accs), "ensemble_val": {"plain": val[False], "tta": val[True]},
+            "ensemble_tta": tta,
+            "ensemble_accuracy": ensemble_accuracy(models, data.test_x, data.test_y, tta),
             "ensemble_train_seconds": sum(r["train_seconds"] for r in ours)}
 
 
@@ -127,9 +132,11 @@ def markdown(result) -> str:
                   f"{100 * r['fraction_of_own_dtype_matmul']:.1f}"]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     o, m = result["ours"], result["machine"]
+    how = "with" if o["ensemble_tta"] else "without"
     lines += ["", f"ours over seeds {o['seeds']}: {o['mean']:.2f} ± {o['std']:.2f}% (best "
-              f"{o['best']:.2f}%); ensemble of all {len(o['seeds'])}: "
-              f"{o['ensemble_accuracy']:.2f}% "
+              f"{o['best']:.2f}%); ensemble of all {len(o['seeds'])}, {how} test-time shifts "
+              f"(chosen on validation: {o['ensemble_val']['plain']:.2f}% without, "
+              f"{o['ensemble_val']['tta']:.2f}% with): {o['ensemble_accuracy']:.2f}% "
               f"after {o['ensemble_train_seconds']:.0f}s of training in all", "",
               "speed-up of ours (median over seeds) to the same test accuracy:", ""]
     for label, ratios in result["speedups"].items():
@@ -190,8 +197,10 @@ def comparison_rows(measured: dict, bench_file="results/bench-cpu.json") -> list
     path = Path(bench_file)
     if path.exists():
         o = json.loads(path.read_text())["ours"]
-        rows += [{"name": f"bench: ours, mean of {len(o['seeds'])} seeds", "accuracy": o["mean"],
+        n = len(o["seeds"])
+        tta = " with test-time shifts" if o["ensemble_tta"] else ""
+        rows += [{"name": f"bench: best CNN, mean ± std of {n} seeds", "accuracy": o["mean"],
                   "std": o["std"], "ours": True},
-                 {"name": f"bench: ensemble of {len(o['seeds'])}",
+                 {"name": f"bench: ensemble of {n} best CNNs{tta}",
                   "accuracy": o["ensemble_accuracy"], "ours": True}]
     return sorted(rows, key=lambda r: r["accuracy"])
