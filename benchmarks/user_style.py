@@ -23,6 +23,7 @@ from mnist_digits.cli import positive_int  # noqa: E402
 from mnist_digits.data import load_mnist  # noqa: E402
 from mnist_digits.errors import MnistError  # noqa: E402
 from mnist_digits.predict import predict, predict_paths  # noqa: E402
+from mnist_digits.provenance import machine  # noqa: E402
 
 
 def user_style(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
@@ -100,7 +101,7 @@ def main(argv=None) -> int:
         if not args.weights:
             return 0
         summary = {**evaluate(model, meta, paths, images, labels), "weights": args.weights,
-                   "seed": args.seed}
+                   "seed": args.seed, "machine": machine()}
     except MnistError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
