@@ -8,7 +8,7 @@ from torchvision import datasets
 
 from mnist_digits.data import FILES, load_mnist, make_loader, normalise, split, use_local_copy
 from mnist_digits.errors import MnistError
-from mnist_digits.integrity import check_archives, check_raw, read_idx
+from mnist_digits.integrity import check_archives, check_dataset, read_idx
 
 
 def test_read_idx_parses_images_and_labels():
@@ -33,16 +33,11 @@ def test_read_idx_rejects_truncated_and_padded_data():
             read_idx(bad, "f")
 
 
-def write_raw(raw, prefix, n, labels_max=9):
-    raw.mkdir(parents=True, exist_ok=True)
-    (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((n, 28, 28))))
-    (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(np.full(n, labels_max)))
-
-
-def test_check_raw_wants_the_published_counts(tmp_path):
-    write_raw(tmp_path, "t10k", 100)
+def test_loaded_split_must_have_the_published_counts(tmp_path):
     with pytest.raises(MnistError, match="expected 10,000 images"):
-        check_raw(tmp_path, "t10k")
+        check_dataset(torch.zeros(100, 28, 28), torch.zeros(100), False, tmp_path)
+    with pytest.raises(MnistError, match="labels outside 0-9"):
+        check_dataset(torch.zeros(10000, 28, 28), torch.full((10000,), 12), False, tmp_path)
 
 
 def test_wrong_file_under_the_right_name_fails_its_checksum(tmp_path):
