@@ -30,7 +30,7 @@ RECIPES = {
     "mlp": dict(epochs=10, batch_size=128, lr=2e-3),
     "cnn": dict(epochs=15, batch_size=128, lr=3e-3, weight_decay=1e-4, augment=0.5, bf16=True,
                 channels_last=True),
-    "best": dict(epochs=9, batch_size=128, lr=4e-3, weight_decay=5e-5, label_smoothing=0.1,
+    "best": dict(epochs=15, batch_size=256, lr=6e-3, weight_decay=5e-5, label_smoothing=0.1,
                  augment=1.0, bf16=True, channels_last=True),
     "examples": dict(epochs=14, batch_size=64, lr=1.0, optimizer="adadelta", schedule="step"),
 }

@@ -21,10 +21,16 @@ class MLP(nn.Module):
         return self.net(x)  # logits
 
 
-def conv_block(c_in: int, c_out: int, pool: bool = True) -> nn.Sequential:
-    """3x3 conv -> batch norm -> ReLU (-> 2x2 max-pool)."""
-    layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
-    return nn.Sequential(*layers, nn.MaxPool2d(2)) if pool else nn.Sequential(*layers)
+def conv_block(c_in: int, c_out: int, pool: bool = True, pool_first: bool = False):
+    """3x3 conv -> batch norm -> ReLU (-> 2x2 max-pool). With pool_first the pooling comes
+    straight after the conv, so batch norm and ReLU run on a quarter of the pixels."""
+    conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+    norm_act = [nn.BatchNorm2d(c_out), nn.ReLU()]
+    if not pool:
+        return nn.Sequential(conv, *norm_act)
+    if pool_first:
+        return nn.Sequential(conv, nn.MaxPool2d(2), *norm_act)
+    return nn.Sequential(conv, *norm_act, nn.MaxPool2d(2))
 
 
 class SeedCNN(nn.Module):
@@ -40,18 +46,22 @@ class SeedCNN(nn.Module):
 
 
 class BestCNN(nn.Module):
-    """A VGG-style net sized for a 2-core CPU: 28 -> 14 -> 7 -> 3, then global pooling."""
+    """A VGG-style net sized for a 2-core CPU: 14 -> 7 -> 3, then global pooling.
 
-    def __init__(self, widths: tuple[int, int, int] = (32, 64, 128), dropout: float = 0.1):
+    PixelUnshuffle folds each 2x2 block of pixels into 4 channels, so no layer runs at
+    28x28 (those layers took half the time) and no pixel is thrown away."""
+
+    def __init__(self, width: int = 64, dropout: float = 0.1):
         super().__init__()
-        a, b, c = widths
+        w = width
         self.features = nn.Sequential(
-            conv_block(1, a, pool=False), conv_block(a, a),   # 28 -> 14
-            conv_block(a, b, pool=False), conv_block(b, b),   # 14 -> 7
-            conv_block(b, c),                                 # 7 -> 3
+            nn.PixelUnshuffle(2),                                       # 1x28x28 -> 4x14x14
+            conv_block(4, w, pool=False), conv_block(w, w, pool=False),
+            conv_block(w, w, pool_first=True),                          # 14 -> 7
+            conv_block(w, 2 * w, pool_first=True),                      # 7 -> 3
         )
         self.head = nn.Sequential(
-            nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(c, 10)
+            nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(2 * w, 10)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -48,4 +48,8 @@ def test_quick_bench_writes_its_tables(tmp_path, capsys):
     assert [r["recipe"] for r in result["runs"]][:3] == ["reference MLP", "reference CNN",
                                                         "pytorch/examples"]
     assert result["machine"]["cores"] and result["matmul_gflops"]["float32"] > 0
-    assert "| ours |" in (tmp_path / "bench-cpu-quick.md").read_text()
+    assert result["matmul_gflops_at_end"]["bfloat16"] > 0
+    assert [r["seed"] for r in result["runs"] if r["recipe"].startswith("ours")] == [0, 1, 0, 1]
+    assert result["ours_1_epoch"]["seeds"] == result["ours"]["seeds"] == [0, 1]
+    text = (tmp_path / "bench-cpu-quick.md").read_text()
+    assert "| ours |" in text and "| ours, 1 epoch |" in text and "median time to 99.0%" in text
