@@ -34,7 +34,8 @@ def test_best_cnn_never_convolves_at_full_resolution():
 def test_pooling_first_computes_the_same_block_with_positive_scale():
     torch.manual_seed(0)
     late, early = conv_block(3, 8).eval(), conv_block(3, 8, pool_first=True).eval()
-    late[1].running_mean.uniform_(-1, 1), late[1].weight.data.uniform_(0.5, 2)  # scale > 0
+    late[1].running_mean.uniform_(-1, 1)
+    late[1].weight.data.uniform_(0.5, 2)  # a positive scale keeps max-pooling interchangeable
     early[0].load_state_dict(late[0].state_dict())  # conv
     early[2].load_state_dict(late[1].state_dict())  # batch norm, now after the pooling
     x = torch.randn(4, 3, 10, 10)
