@@ -8,7 +8,7 @@ import torch
 
 from .config import recipe
 from .data import load_splits
-from .ensemble import ensemble_accuracy
+from .ensemble import TTA, ensemble_accuracy
 from .evaluate import evaluate
 from .measure import PeakMemory, inference_speed, matmul_gflops, train_flops_per_image, warm_up
 from .models import build_model
@@ -96,12 +96,12 @@ def summarize_ours(rows, models, data) -> dict:
     as the validation split decides (the test set is then measured for that choice)."""
     ours = [r for r in rows if r["recipe"] == "ours"]
     accs = [r["final_accuracy"] for r in ours]
-    val = {tta: ensemble_accuracy(models, data.val_x, data.val_y, tta) for tta in (False, True)}
-    tta = val[True] > val[False]
+    val = {t or "none": ensemble_accuracy(models, data.val_x, data.val_y, t) for t in TTA}
+    tta = max(TTA, key=lambda t: val[t or "none"])  # a tie goes to the simpler (earlier) one
     return {"seeds": [r["seed"] for r in ours], "accuracies": accs,
             "mean": statistics.mean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
             "best": max(accs), "max_train_seconds": max(r["train_seconds"] for r in ours),
-            "ensemble_val": {"plain": val[False], "tta": val[True]}, "ensemble_tta": tta,
+            "ensemble_val": val, "ensemble_tta": tta,
             "ensemble_accuracy": ensemble_accuracy(models, data.test_x, data.test_y, tta),
             "ensemble_train_seconds": sum(r["train_seconds"] for r in ours)}
 

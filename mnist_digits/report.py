@@ -39,13 +39,14 @@ def run_table(runs) -> list[str]:
 
 def summary(result) -> list[str]:
     o, f = result["ours"], result["ours_1_epoch"]
-    how = "with" if o["ensemble_tta"] else "without"
+    how = {None: "without test-time augmentation", "shifts": "with 1-pixel shifts",
+           "warps": "with random warps"}[o["ensemble_tta"]]
+    val = ", ".join(f"{v:.2f}% {k}" for k, v in o["ensemble_val"].items())
     accs = ", ".join(f"{a:.2f}" for a in f["accuracies"])
     return [
         f"ours over seeds {o['seeds']}: {o['mean']:.2f} ± {o['std']:.2f}% (best {o['best']:.2f}%),"
         f" at most {o['max_train_seconds']:.0f}s of training each; ensemble of all "
-        f"{len(o['seeds'])}, {how} test-time shifts (chosen on validation: "
-        f"{o['ensemble_val']['plain']:.2f}% without, {o['ensemble_val']['tta']:.2f}% with): "
+        f"{len(o['seeds'])}, {how} (chosen on validation: {val}): "
         f"{o['ensemble_accuracy']:.2f}% after {o['ensemble_train_seconds']:.0f}s of training "
         "in all", "",
         f"ours, 1 epoch, over seeds {f['seeds']}: {accs}%; median {f['median_train_seconds']:.1f}s"
@@ -76,7 +77,8 @@ def comparison_rows(measured: dict, bench_file="results/bench-cpu.json") -> list
     if path.exists():
         o = json.loads(path.read_text())["ours"]
         n = len(o["seeds"])
-        tta = " with test-time shifts" if o["ensemble_tta"] else ""
+        tta = {"shifts": " with test-time shifts", "warps": " with test-time warps"}.get(
+            o["ensemble_tta"], "")
         rows += [{"name": f"bench: best CNN, mean ± std of {n} seeds", "accuracy": o["mean"],
                   "std": o["std"], "ours": True},
                  {"name": f"bench: ensemble of {n} best CNNs{tta}",

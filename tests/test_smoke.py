@@ -51,5 +51,6 @@ def test_quick_bench_writes_its_tables(tmp_path, capsys):
     assert result["matmul_gflops_at_end"]["bfloat16"] > 0
     assert [r["seed"] for r in result["runs"] if r["recipe"].startswith("ours")] == [0, 1, 0, 1]
     assert result["ours_1_epoch"]["seeds"] == result["ours"]["seeds"] == [0, 1]
+    assert set(result["ours"]["ensemble_val"]) == {"none", "shifts", "warps"}
     text = (tmp_path / "bench-cpu-quick.md").read_text()
     assert "| ours |" in text and "| ours, 1 epoch |" in text and "median time to 99.0%" in text
