@@ -20,12 +20,12 @@ def views(x: torch.Tensor, tta: str | None = None, seed: int = 0) -> list[torch.
     return [x]
 
 
-def ensemble_probs(models, x: torch.Tensor, tta: str | None = None) -> torch.Tensor:
+def ensemble_probs(models, x: torch.Tensor, tta: str | None = None, seed: int = 0):
     """Mean softmax over the members and the views of each image, shape (N, 10)."""
-    probs = [predict_logits(m, v).softmax(1) for v in views(x, tta) for m in models]
+    probs = [predict_logits(m, v).softmax(1) for v in views(x, tta, seed) for m in models]
     return torch.stack(probs).mean(0)
 
 
-def ensemble_accuracy(models, x, y, tta: str | None = None) -> float:
-    preds = ensemble_probs(models, x, tta).argmax(1)
+def ensemble_accuracy(models, x, y, tta: str | None = None, seed: int = 0) -> float:
+    preds = ensemble_probs(models, x, tta, seed).argmax(1)
     return 100.0 * (preds == y).float().mean().item()
