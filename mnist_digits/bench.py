@@ -24,7 +24,10 @@ RECIPES = [  # (label, model, overrides): the references spelled out in full, as
                                           optimizer="adadelta", schedule="step")),
     ("ours, 1 epoch", "best", dict(epochs=1, augment=0.5)),
     ("ours", "best", {}),
+    ("ours, wide", "wide", {}),
 ]
+GROUPS = [("ours, wide",), ("ours", "ours, wide")]  # per seed, the bench picks one on validation
+# (benchmarks/ensemble_sweep.py: the wide CNN alone or with a best CNN did best there)
 
 
 def add_arguments(p) -> None:
@@ -33,6 +36,8 @@ def add_arguments(p) -> None:
     p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2],
                    help="seeds for both of our recipes")
     p.add_argument("--data", default="data", help="MNIST folder (default data/)")
+    p.add_argument("--only", nargs="+", metavar="LABEL", choices=[r[0] for r in RECIPES],
+                   help="run only these recipes, e.g. --only ours 'ours, wide'")
     p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
     p.add_argument("--out", help="folder for bench-DEVICE.{md,json} "
                    "(default results/, or runs/ with --quick)")
@@ -75,6 +80,8 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> tuple[dict, torch.nn.M
 def configs(args):
     """(label, Config) for every run: each reference once, ours once per seed."""
     for label, name, overrides in RECIPES:
+        if args.only and label not in args.only:
+            continue
         seeds = args.seeds if label.startswith("ours") else [args.seeds[0]]
         for seed in seeds:
             cfg = recipe(name, fast=args.quick, seed=seed, **overrides)
@@ -91,24 +98,57 @@ def median_time(rows, label: str, t: str):
     return statistics.median(times) if times and None not in times else None
 
 
-def summarize_ours(rows, models, data) -> dict:
-    """Mean, std and best over seeds; the ensemble, with or without test-time augmentation
-    as the validation split decides (the test set is then measured for that choice)."""
-    ours = [r for r in rows if r["recipe"] == "ours"]
-    accs = [r["final_accuracy"] for r in ours]
-    val = {t or "none": ensemble_accuracy(models, data.val_x, data.val_y, t) for t in TTA}
-    tta = max(TTA, key=lambda t: val[t or "none"])  # a tie goes to the simpler (earlier) one
-    return {"seeds": [r["seed"] for r in ours], "accuracies": accs,
-            "mean": statistics.mean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-            "best": max(accs), "max_train_seconds": max(r["train_seconds"] for r in ours),
-            "ensemble_val": val, "ensemble_tta": tta,
-            "ensemble_accuracy": ensemble_accuracy(models, data.test_x, data.test_y, tta),
-            "ensemble_train_seconds": sum(r["train_seconds"] for r in ours)}
+def pick(groups, data) -> dict:
+    """Among groups of (row, model) pairs and the test-time augmentations, the choice best on
+    the validation split (a tie goes to the earlier, simpler one); the test set is then
+    measured for that choice only."""
+    val, choices = {}, []
+    for group in groups:
+        models = [m for _, m in group]
+        name = " + ".join(r["recipe"] for r, _ in group)
+        for t in TTA:
+            key = (t or "none") if len(groups) == 1 else f"{name}, {t or 'none'}"
+            val[key] = ensemble_accuracy(models, data.val_x, data.val_y, t)
+            choices.append((val[key], group, t))
+    _, group, tta = max(choices, key=lambda c: c[0])
+    return {"members": [f"{r['recipe']} (seed {r['seed']})" for r, _ in group], "val": val,
+            "tta": tta, "accuracy": ensemble_accuracy([m for _, m in group], data.test_x,
+                                                      data.test_y, tta),
+            "train_seconds": sum(r["train_seconds"] for r, _ in group)}
 
 
-def summarize_fast(rows, label: str = "ours, 1 epoch") -> dict:
+def summarize_ours(trained, data) -> dict | None:
+    """Mean, std and best over seeds of ours; the ensemble of all of them, if several."""
+    ours = [(r, m) for r, m in trained if r["recipe"] == "ours"]
+    if not ours:
+        return None
+    accs = [r["final_accuracy"] for r, _ in ours]
+    out = {"seeds": [r["seed"] for r, _ in ours], "accuracies": accs,
+           "mean": statistics.mean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+           "best": max(accs), "max_train_seconds": max(r["train_seconds"] for r, _ in ours)}
+    if len(ours) > 1:
+        e = pick([ours], data)
+        out.update(ensemble_val=e["val"], ensemble_tta=e["tta"], ensemble_accuracy=e["accuracy"],
+                   ensemble_train_seconds=e["train_seconds"])
+    return out
+
+
+def summarize_seeds(trained, data) -> list[dict]:
+    """For each seed, the best on validation of GROUPS (those whose recipes all ran)."""
+    out = []
+    for seed in dict.fromkeys(r["seed"] for r, _ in trained):
+        mine = {r["recipe"]: (r, m) for r, m in trained if r["seed"] == seed}
+        groups = [[mine[label] for label in g] for g in GROUPS if set(g) <= set(mine)]
+        if groups:
+            out.append({"seed": seed, **pick(groups, data)})
+    return out
+
+
+def summarize_fast(rows, label: str = "ours, 1 epoch") -> dict | None:
     """The one-epoch recipe over its seeds: accuracies and median time to 99.0%."""
     fast = [r for r in rows if r["recipe"] == label]
+    if not fast:
+        return None
     return {"seeds": [r["seed"] for r in fast],
             "accuracies": [r["final_accuracy"] for r in fast],
             "median_train_seconds": statistics.median(r["train_seconds"] for r in fast),
@@ -117,7 +157,7 @@ def summarize_fast(rows, label: str = "ours, 1 epoch") -> dict:
 
 def speedups(rows) -> dict:
     """How many times faster ours reaches each accuracy than each reference: medians over
-    seeds, and for each accuracy the faster of our two recipes."""
+    seeds, and for each accuracy the fastest of our recipes."""
     ours = sorted({r["recipe"] for r in rows if r["recipe"].startswith("ours")})
     out = {}
     for label in dict.fromkeys(r["recipe"] for r in rows if not r["recipe"].startswith("ours")):
@@ -140,17 +180,16 @@ def run(args) -> int:
     info = machine()  # before the runs: the commit that is being measured
     gflops = hardware_rates(device)
     data = load_splits(recipe("best", fast=args.quick, data_dir=args.data)).to(device)
-    rows, ours_models = [], []
+    trained = []  # (row, model)
     for label, cfg in configs(args):
         print(f"--- {label} (seed {cfg.seed}, {cfg.epochs} epochs)", flush=True)
-        row, model = run_recipe(label, cfg, data, device, gflops)
-        rows.append(row)
-        if label == "ours":
-            ours_models.append(model)
+        trained.append(run_recipe(label, cfg, data, device, gflops))
+    rows = [r for r, _ in trained]
     result = {"machine": info, "device": device.type, "quick": args.quick,
               "args": {k: v for k, v in vars(args).items() if k != "run"},
               "matmul_gflops": gflops, "matmul_gflops_at_end": hardware_rates(device),
-              "runs": rows, "ours": summarize_ours(rows, ours_models, data),
+              "runs": rows, "ours": summarize_ours(trained, data),
+              "ensembles": summarize_seeds(trained, data),
               "ours_1_epoch": summarize_fast(rows), "speedups": speedups(rows)}
     write(result, Path(args.out or ("runs" if args.quick else "results")), device.type, args.quick)
     return 0

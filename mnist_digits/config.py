@@ -6,7 +6,7 @@ from .errors import MnistError
 
 @dataclass(frozen=True)
 class Config:
-    model: str = "cnn"              # architecture: mlp, cnn, best or examples (see models.MODELS)
+    model: str = "cnn"              # architecture: mlp, cnn, best, wide or examples (models.MODELS)
     epochs: int = 8                 # passes over the training split
     batch_size: int = 128           # images per optimizer step
     lr: float = 3e-3                # peak learning rate
@@ -32,6 +32,8 @@ RECIPES = {
                 channels_last=True),
     "best": dict(epochs=15, batch_size=256, lr=6e-3, weight_decay=5e-5, label_smoothing=0.1,
                  augment=1.0, bf16=True, channels_last=True),
+    "wide": dict(epochs=15, batch_size=256, lr=6e-3, weight_decay=5e-5, label_smoothing=0.1,
+                 augment=1.0, bf16=True, channels_last=True),  # best's recipe, for the ensemble
     "examples": dict(epochs=14, batch_size=64, lr=1.0, optimizer="adadelta", schedule="step"),
 }
 
