@@ -1,9 +1,9 @@
 """Candidate ensemble members, judged on the validation split only: trains each job, keeps
 its validation probabilities, then scores every ensemble of them, alone and averaged by
-family (how many members of each architecture).
+family (how many members of each architecture; a single model counts as an ensemble of one).
 
 Three seeds of one net make mostly the same mistakes, so the candidates differ in
-architecture (arch_sweep.VARIANTS), width and augmentation. Log and summary:
+architecture and width (arch_sweep.VARIANTS). Log and summary:
 results/ensemble-sweep-cpu.jsonl and results/ensemble-sweep-cpu.txt.
 
 Run: python benchmarks/ensemble_sweep.py OUT.jsonl [--jobs NAME ...]
@@ -21,43 +21,26 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision.transforms.v2.functional import gaussian_blur
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from arch_sweep import VARIANTS  # noqa: E402
 
-from mnist_digits import models, train  # noqa: E402
+from mnist_digits import models  # noqa: E402
 from mnist_digits.checkpoints import load_checkpoint  # noqa: E402
 from mnist_digits.config import recipe  # noqa: E402
 from mnist_digits.data import load_splits  # noqa: E402
 from mnist_digits.evaluate import predict_logits  # noqa: E402
+from mnist_digits.train import train_model  # noqa: E402
 
-JOBS = {  # name -> (architecture, overrides of the "best" recipe, elastic alpha in pixels)
-    **{f"stem5-s{s}": ("stem5", dict(seed=s, epochs=12), 0) for s in range(3)},
-    "previous-s0": ("previous", dict(epochs=9, batch_size=128, lr=4e-3), 0),
-    "elastic-s0": ("s2dw", {}, 34.0),
-    **{f"wide-s{s}": ("s2dw96", dict(seed=s), 0) for s in range(2)},
+JOBS = {  # name -> (architecture in arch_sweep.VARIANTS, overrides of the "best" recipe)
+    **{f"stem5-s{s}": ("stem5", dict(seed=s, epochs=12)) for s in range(3)},
+    "previous-s0": ("previous", dict(epochs=9, batch_size=128, lr=4e-3)),
+    **{f"wide-s{s}": ("s2dw96", dict(seed=s)) for s in range(2)},
 }
 POOL = Path("runs/ensemble-pool")  # validation probabilities, one file per member
-FAMILIES = ("best", "stem5", "previous", "wide", "elastic")  # name prefixes
-
-
-def with_elastic(alpha: float, sigma: float = 4.0):
-    """train.random_affine plus an elastic distortion (Simard et al. 2003): uniform noise
-    blurred by a Gaussian of sigma pixels, scaled to alpha pixels."""
-    affine = train.random_affine
-
-    def augment(x, strength, generator):
-        noise = torch.rand(len(x), 2, 28, 28, generator=generator) * 2 - 1
-        field = gaussian_blur(noise, [4 * int(sigma) + 1] * 2, [sigma] * 2) * alpha / 14
-        warped = affine(x, strength, generator) - x.amin()
-        grid = torch.nn.functional.affine_grid(
-            torch.eye(2, 3).expand(len(x), 2, 3), list(x.shape), align_corners=False)
-        return torch.nn.functional.grid_sample(
-            warped, grid + field.permute(0, 2, 3, 1), align_corners=False) + x.amin()
-    return augment
+FAMILIES = ("best", "stem5", "previous", "wide")  # name prefixes
 
 
 def keep(name: str, model, data) -> None:
@@ -66,17 +49,12 @@ def keep(name: str, model, data) -> None:
 
 
 def run_job(name: str, data) -> dict:
-    kind, overrides, elastic = JOBS[name]
+    kind, overrides = JOBS[name]
     models.MODELS["sweep"] = lambda: nn.Sequential(*VARIANTS[kind]())
     cfg = replace(recipe("best"), model="sweep", **overrides)
-    affine = train.random_affine
-    train.random_affine = with_elastic(elastic) if elastic else affine
-    try:
-        model, history = train.train_model(cfg, data, progress=False)
-    finally:
-        train.random_affine = affine
+    model, history = train_model(cfg, data, progress=False)
     keep(name, model, data)
-    return dict(name=name, kind=kind, **overrides, elastic=elastic, val=history.val_acc[-1],
+    return dict(name=name, kind=kind, **overrides, val=history.val_acc[-1],
                 train_seconds=history.seconds[-1])
 
 
@@ -90,10 +68,11 @@ def import_checkpoint(spec: str, data) -> dict:
 
 
 def ensembles(rows: list, y) -> list:
-    """(errors, errors all members share, seconds, names) for every ensemble of 2+ members."""
+    """(errors, errors all members share, seconds, names) for every ensemble, single models
+    included."""
     probs = {r["name"]: torch.load(POOL / f"{r['name']}.pt") for r in rows}
     out = []
-    for n in range(2, len(rows) + 1):
+    for n in range(1, len(rows) + 1):
         for combo in itertools.combinations([r["name"] for r in rows], n):
             p = torch.stack([probs[m] for m in combo])
             shared = (p.argmax(2) != y).all(0).sum().item()

@@ -73,9 +73,10 @@ def summary(result) -> list[str]:
 
 
 def markdown(result) -> str:
-    lines = run_table(result["runs"]) + [""] + summary(result) + [
-        "", "speed-up of ours (median over seeds, the fastest of our recipes) to the same "
-        "test accuracy:", ""]
+    lines = run_table(result["runs"]) + [""] + summary(result)
+    if result["speedups"]:
+        lines += ["", "speed-up of ours (median over seeds, the fastest of our recipes) to the "
+                  "same test accuracy:", ""]
     for label, ratios in result["speedups"].items():
         lines.append(f"- vs {label}: " + ", ".join(
             f"{t}%: " + (f"{v:.1f}x" if v else "n/a") for t, v in ratios.items()))

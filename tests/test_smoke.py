@@ -50,26 +50,24 @@ def test_quick_bench_writes_its_tables(tmp_path, capsys):
     assert result["machine"]["cores"] and result["matmul_gflops"]["float32"] > 0
     assert result["matmul_gflops_at_end"]["bfloat16"] > 0
     ours = [(r["recipe"], r["seed"]) for r in result["runs"] if r["recipe"].startswith("ours")]
-    assert ours == [(label, s) for label in ("ours, 1 epoch", "ours", "ours, wide") for s in (0, 1)]
+    assert ours == [(label, s) for label in ("ours, 1 epoch", "ours") for s in (0, 1)]
     assert result["ours_1_epoch"]["seeds"] == result["ours"]["seeds"] == [0, 1]
     assert set(result["ours"]["ensemble_val"]) == {"none", "shifts", "warps"}
-    picks = result["ensembles"]
-    assert [e["seed"] for e in picks] == [0, 1]
-    for e in picks:  # picked on validation among 2 groups x 3 test-time augmentations
-        labels = [m.split(" (seed")[0] for m in e["members"]]
-        assert labels in (["ours, wide"], ["ours", "ours, wide"]) and len(e["val"]) == 6
-        assert e["val"][f"{' + '.join(labels)}, {e['tta'] or 'none'}"] == max(e["val"].values())
-        runs = {r["recipe"]: r for r in result["runs"] if r["seed"] == e["seed"]}
-        assert e["train_seconds"] == sum(runs[label]["train_seconds"] for label in labels)
+    assert result["ensembles"] == []  # the wide CNN is opt-in
     text = (tmp_path / "bench-cpu-quick.md").read_text()
     assert "| ours |" in text and "| ours, 1 epoch |" in text and "median time to 99.0%" in text
-    assert "ensembles over seeds: median" in text
 
 
-def test_bench_runs_only_the_recipes_asked_for(tmp_path, capsys):
-    assert main(["bench", "--quick", "--only", "ours, wide", "--seeds", "3", "--out",
+def test_bench_runs_only_the_recipes_asked_for_and_picks_on_validation(tmp_path, capsys):
+    assert main(["bench", "--quick", "--only", "ours", "ours, wide", "--seeds", "3", "--out",
                  str(tmp_path), "--device", "cpu"]) == 0
     result = json.loads((tmp_path / "bench-cpu-quick.json").read_text())
-    assert [(r["recipe"], r["seed"]) for r in result["runs"]] == [("ours, wide", 3)]
-    assert result["ours"] is None and result["ours_1_epoch"] is None
-    assert [e["members"] for e in result["ensembles"]] == [["ours, wide (seed 3)"]]
+    assert [(r["recipe"], r["seed"]) for r in result["runs"]] == [("ours", 3), ("ours, wide", 3)]
+    assert result["ours_1_epoch"] is None and result["speedups"] == {}
+    (e,) = result["ensembles"]  # picked on validation among 2 groups x 3 test-time augmentations
+    labels = [m.split(" (seed")[0] for m in e["members"]]
+    assert labels in (["ours, wide"], ["ours", "ours, wide"]) and len(e["val"]) == 6
+    assert e["val"][f"{' + '.join(labels)}, {e['tta'] or 'none'}"] == max(e["val"].values())
+    runs = {r["recipe"]: r for r in result["runs"]}
+    assert e["train_seconds"] == sum(runs[label]["train_seconds"] for label in labels)
+    assert "ensembles over seeds: median" in (tmp_path / "bench-cpu-quick.md").read_text()
