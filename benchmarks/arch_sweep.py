@@ -39,7 +39,7 @@ VARIANTS = {  # name -> layers; pooled blocks pool before BN/ReLU except in "pre
     "s2d": lambda: [nn.PixelUnshuffle(2), conv_block(4, 32, False), conv_block(32, 64, False),
                     conv_block(64, 64, True, True), conv_block(64, 128, True, True)] + head(128),
     "s2dw": lambda: list(models.BestCNN().children()),
-    "s2dw96": lambda: list(models.BestCNN(width=96).children()),
+    "s2dw96": lambda: list(models.WideCNN().children()),
     "stem5": lambda: [*stem5(), conv_block(32, 64, False), conv_block(64, 64, True, True),
                       conv_block(64, 128, True, True)] + head(128),
 }

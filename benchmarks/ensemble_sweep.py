@@ -121,6 +121,11 @@ def main() -> None:
             done.append(run_job(name, data))
             print(json.dumps(done[-1]), file=f, flush=True)
             print(done[-1], f"{time.perf_counter() - start:.0f}s", flush=True)
+    missing = [r["name"] for r in done if not (POOL / f"{r['name']}.pt").exists()]
+    if missing:
+        sys.exit(f"error: no validation probabilities in {POOL}/ for {', '.join(missing)}: "
+                 "they are kept only where the job ran; train them again into a new log "
+                 "(or --import their checkpoints)")
     report(done, data.val_y, args.budget)
 
 
