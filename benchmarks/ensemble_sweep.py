@@ -3,7 +3,7 @@ its validation probabilities, then scores every ensemble of them, alone and aver
 family (how many members of each architecture; a single model counts as an ensemble of one).
 
 Three seeds of one net make mostly the same mistakes, so the candidates differ in
-architecture and width (arch_sweep.VARIANTS). Log and summary:
+architecture, width, or the view of the digit they see (KINDS). Log and summary:
 results/ensemble-sweep-cpu.jsonl and results/ensemble-sweep-cpu.txt.
 
 Run: python benchmarks/ensemble_sweep.py OUT.jsonl [--jobs NAME ...]
@@ -34,13 +34,19 @@ from mnist_digits.data import load_splits  # noqa: E402
 from mnist_digits.evaluate import predict_logits  # noqa: E402
 from mnist_digits.train import train_model  # noqa: E402
 
-JOBS = {  # name -> (architecture in arch_sweep.VARIANTS, overrides of the "best" recipe)
+KINDS = {**VARIANTS,  # the nets of arch_sweep, and best behind a fixed view of the input
+         "deskew": lambda: list(models.DeskewCNN().children()),
+         "width16": lambda: list(models.WidthNormCNN().children())}
+
+JOBS = {  # name -> (architecture in KINDS, overrides of the "best" recipe)
     **{f"stem5-s{s}": ("stem5", dict(seed=s, epochs=12)) for s in range(3)},
     "previous-s0": ("previous", dict(epochs=9, batch_size=128, lr=4e-3)),
     **{f"wide-s{s}": ("s2dw96", dict(seed=s)) for s in range(2)},
+    **{f"deskew-s{s}": ("deskew", dict(seed=s)) for s in range(3)},
+    **{f"width16-s{s}": ("width16", dict(seed=s)) for s in range(3)},
 }
 POOL = Path("runs/ensemble-pool")  # validation probabilities, one file per member
-FAMILIES = ("best", "stem5", "previous", "wide")  # name prefixes
+FAMILIES = ("best", "stem5", "previous", "wide", "deskew", "width16")  # name prefixes
 
 
 def keep(name: str, model, data) -> None:
@@ -50,7 +56,7 @@ def keep(name: str, model, data) -> None:
 
 def run_job(name: str, data) -> dict:
     kind, overrides = JOBS[name]
-    models.MODELS["sweep"] = lambda: nn.Sequential(*VARIANTS[kind]())
+    models.MODELS["sweep"] = lambda: nn.Sequential(*KINDS[kind]())
     cfg = replace(recipe("best"), model="sweep", **overrides)
     model, history = train_model(cfg, data, progress=False)
     keep(name, model, data)

@@ -24,11 +24,14 @@ RECIPES = [  # (label, model, overrides): the references spelled out in full, as
                                           optimizer="adadelta", schedule="step")),
     ("ours, 1 epoch", "best", dict(epochs=1, augment=0.5)),
     ("ours", "best", {}),
-    ("ours, wide", "wide", {}),  # opt-in (--only): the ensemble study, 25 more minutes on a CPU
+    ("ours, wide", "wide", {}),  # opt-in (--only), for the ensembles: 25 more minutes on a CPU
+    ("ours, deskewed", "deskew", {}),  # opt-in: 15 more minutes
+    ("ours, width-normalised", "widthnorm", {}),  # opt-in: 15 more minutes
 ]
-OPT_IN = {"ours, wide"}
-GROUPS = [("ours, wide",), ("ours", "ours, wide")]  # per seed, the bench picks one on validation
-# (benchmarks/ensemble_sweep.py: the wide CNN alone or with a best CNN did best there)
+OPT_IN = {"ours, wide", "ours, deskewed", "ours, width-normalised"}
+VIEWS = ("ours", "ours, deskewed", "ours, width-normalised")  # one net, three views of a digit
+GROUPS = [("ours, wide",), ("ours", "ours, wide"), VIEWS]  # per seed, those whose recipes ran
+# are candidates, and the bench picks one on validation (benchmarks/ensemble_sweep.py)
 
 
 def add_arguments(p) -> None:
@@ -38,7 +41,8 @@ def add_arguments(p) -> None:
                    help="seeds for each of our recipes")
     p.add_argument("--data", default="data", help="MNIST folder (default data/)")
     p.add_argument("--only", nargs="+", metavar="LABEL", choices=[r[0] for r in RECIPES],
-                   help="run only these recipes, e.g. --only ours 'ours, wide'")
+                   help="run only these recipes, e.g. --only ours 'ours, deskewed' "
+                   "'ours, width-normalised'")
     p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
     p.add_argument("--out", help="folder for bench-DEVICE.{md,json} "
                    "(default results/, or runs/ with --quick)")

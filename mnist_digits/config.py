@@ -6,7 +6,7 @@ from .errors import MnistError
 
 @dataclass(frozen=True)
 class Config:
-    model: str = "cnn"              # architecture: mlp, cnn, best, wide or examples (models.MODELS)
+    model: str = "cnn"              # architecture, a key of models.MODELS: mlp, cnn, best, ...
     epochs: int = 8                 # passes over the training split
     batch_size: int = 128           # images per optimizer step
     lr: float = 3e-3                # peak learning rate
@@ -35,7 +35,8 @@ RECIPES = {
     "examples": dict(epochs=14, batch_size=64, lr=1.0, optimizer="adadelta", schedule="step"),
 }
 
-RECIPES["wide"] = RECIPES["best"]  # the wider net trains with best's recipe
+for _name in ("wide", "deskew", "widthnorm"):  # best's variants train with best's recipe
+    RECIPES[_name] = RECIPES["best"]
 
 FAST = dict(epochs=1, subset=2000)  # CI's smoke test: seconds, not minutes
 

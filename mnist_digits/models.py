@@ -1,8 +1,9 @@
-"""The networks: the seed MLP and CNN, our best CNN, and the pytorch/examples net."""
+"""The networks: the seed MLP and CNN, our best CNN and its variants, the pytorch/examples net."""
 import torch
 from torch import nn
 
 from .errors import MnistError
+from .views import Deskew, WidthNorm
 
 
 class MLP(nn.Module):
@@ -76,6 +77,24 @@ class WideCNN(BestCNN):
         super().__init__(width=96)
 
 
+class DeskewCNN(BestCNN):
+    """BestCNN that first stands each digit upright (views.Deskew). Alone it is no better,
+    but it errs on other digits, so it adds to an ensemble (README: the ensemble)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features.insert(0, Deskew())
+
+
+class WidthNormCNN(BestCNN):
+    """BestCNN that first stretches each digit to 16 pixels wide (views.WidthNorm), the
+    third member of our ensemble."""
+
+    def __init__(self):
+        super().__init__()
+        self.features.insert(0, WidthNorm(16))
+
+
 class ExamplesNet(nn.Module):
     """The network of pytorch/examples mnist/main.py (returns logits, not log-probabilities)."""
 
@@ -91,7 +110,8 @@ class ExamplesNet(nn.Module):
         return self.net(x)
 
 
-MODELS = {"mlp": MLP, "cnn": SeedCNN, "best": BestCNN, "wide": WideCNN, "examples": ExamplesNet}
+MODELS = {"mlp": MLP, "cnn": SeedCNN, "best": BestCNN, "wide": WideCNN, "deskew": DeskewCNN,
+          "widthnorm": WidthNormCNN, "examples": ExamplesNet}
 
 
 def build_model(name: str) -> nn.Module:

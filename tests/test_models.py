@@ -12,7 +12,8 @@ def test_output_is_ten_logits_per_image(name):
 
 
 @pytest.mark.parametrize("name, expected", [("mlp", 109_386), ("cnn", 25_322),
-                                             ("best", 151_690), ("wide", 338_122)])
+                                             ("best", 151_690), ("wide", 338_122),
+                                             ("deskew", 151_690), ("widthnorm", 151_690)])
 def test_parameter_counts(name, expected):
     assert count_parameters(build_model(name)) == expected
 

@@ -53,21 +53,23 @@ def test_quick_bench_writes_its_tables(tmp_path, capsys):
     assert ours == [(label, s) for label in ("ours, 1 epoch", "ours") for s in (0, 1)]
     assert result["ours_1_epoch"]["seeds"] == result["ours"]["seeds"] == [0, 1]
     assert set(result["ours"]["ensemble_val"]) == {"none", "shifts", "warps"}
-    assert result["ensembles"] == []  # the wide CNN is opt-in
+    assert result["ensembles"] == []  # the other members are opt-in
     text = (tmp_path / "bench-cpu-quick.md").read_text()
     assert "| ours |" in text and "| ours, 1 epoch |" in text and "median time to 99.0%" in text
 
 
 def test_bench_runs_only_the_recipes_asked_for_and_picks_on_validation(tmp_path, capsys):
-    assert main(["bench", "--quick", "--only", "ours", "ours, wide", "--seeds", "3", "--out",
+    labels = ["ours", "ours, wide", "ours, deskewed", "ours, width-normalised"]
+    assert main(["bench", "--quick", "--only", *labels, "--seeds", "3", "--out",
                  str(tmp_path), "--device", "cpu"]) == 0
     result = json.loads((tmp_path / "bench-cpu-quick.json").read_text())
-    assert [(r["recipe"], r["seed"]) for r in result["runs"]] == [("ours", 3), ("ours, wide", 3)]
+    assert [(r["recipe"], r["seed"]) for r in result["runs"]] == [(x, 3) for x in labels]
     assert result["ours_1_epoch"] is None and result["speedups"] == {}
-    (e,) = result["ensembles"]  # picked on validation among 2 groups x 3 test-time augmentations
-    labels = [m.split(" (seed")[0] for m in e["members"]]
-    assert labels in (["ours, wide"], ["ours", "ours, wide"]) and len(e["val"]) == 6
-    assert e["val"][f"{' + '.join(labels)}, {e['tta'] or 'none'}"] == max(e["val"].values())
+    (e,) = result["ensembles"]  # picked on validation among 3 groups x 3 test-time augmentations
+    members = [m.split(" (seed")[0] for m in e["members"]]
+    assert members in (["ours, wide"], ["ours", "ours, wide"], labels[:1] + labels[2:])
+    assert len(e["val"]) == 9
+    assert e["val"][f"{' + '.join(members)}, {e['tta'] or 'none'}"] == max(e["val"].values())
     runs = {r["recipe"]: r for r in result["runs"]}
-    assert e["train_seconds"] == sum(runs[label]["train_seconds"] for label in labels)
+    assert e["train_seconds"] == sum(runs[label]["train_seconds"] for label in members)
     assert "ensembles over seeds: median" in (tmp_path / "bench-cpu-quick.md").read_text()
