@@ -1,6 +1,6 @@
 """Fixed ways to redraw each digit before a network sees it (LeCun 1998's deskewing,
-Ciresan 2012's width normalisation). Members that see different views of the same image
-make different mistakes, which is what an ensemble needs."""
+Ciresan 2012's width normalisation), so that ensemble members see different views of the
+same image and, it was hoped, make different mistakes (README: the ensemble)."""
 import torch
 import torch.nn.functional as F
 from torch import nn
