@@ -1,6 +1,5 @@
 """Recipes side by side in one process: time to accuracy, speed, memory, hardware use."""
 import json
-import statistics
 from dataclasses import replace
 from pathlib import Path
 
@@ -8,12 +7,19 @@ import torch
 
 from .config import recipe
 from .data import load_splits
-from .ensemble import TTA, ensemble_accuracy
 from .evaluate import evaluate
 from .measure import PeakMemory, inference_speed, matmul_gflops, train_flops_per_image, warm_up
 from .models import build_model
 from .provenance import machine
 from .report import THRESHOLDS, markdown
+from .summaries import (
+    ALL_DATA,
+    speedups,
+    summarize_all_data,
+    summarize_fast,
+    summarize_ours,
+    summarize_seeds,
+)
 from .train import train_model
 
 PLAIN = dict(augment=0.0, bf16=False, channels_last=False, label_smoothing=0.0, weight_decay=0.0)
@@ -27,11 +33,10 @@ RECIPES = [  # (label, model, overrides): the references spelled out in full, as
     ("ours, wide", "wide", {}),  # opt-in (--only), for the ensembles: 25 more minutes on a CPU
     ("ours, deskewed", "deskew", {}),  # opt-in: 15 more minutes
     ("ours, width-normalised", "widthnorm", {}),  # opt-in: 15 more minutes
+    (ALL_DATA, "best", dict(val_size=0, epochs=14)),  # opt-in: no validation split, and 14
+    # epochs of 60k take as many steps as 15 of 55k
 ]
-OPT_IN = {"ours, wide", "ours, deskewed", "ours, width-normalised"}
-VIEWS = ("ours", "ours, deskewed", "ours, width-normalised")  # one net, three views of a digit
-GROUPS = [("ours, wide",), ("ours", "ours, wide"), VIEWS]  # per seed, those whose recipes ran
-# are candidates, and the bench picks one on validation (benchmarks/ensemble_sweep.py)
+OPT_IN = {"ours, wide", "ours, deskewed", "ours, width-normalised", ALL_DATA}
 
 
 def add_arguments(p) -> None:
@@ -97,82 +102,6 @@ def configs(args):
             yield label, cfg
 
 
-def median_time(rows, label: str, t: str):
-    """Median seconds over seeds for `label` to reach t% (None if any seed did not)."""
-    times = [r["time_to"][t] for r in rows if r["recipe"] == label]
-    return statistics.median(times) if times and None not in times else None
-
-
-def pick(groups, data) -> dict:
-    """Among groups of (row, model) pairs and the test-time augmentations, the choice best on
-    the validation split (a tie goes to the earlier, simpler one); the test set is then
-    measured for that choice only."""
-    val, choices = {}, []
-    for group in groups:
-        models = [m for _, m in group]
-        name = " + ".join(r["recipe"] for r, _ in group)
-        for t in TTA:
-            key = (t or "none") if len(groups) == 1 else f"{name}, {t or 'none'}"
-            val[key] = ensemble_accuracy(models, data.val_x, data.val_y, t)
-            choices.append((val[key], group, t))
-    _, group, tta = max(choices, key=lambda c: c[0])
-    return {"members": [f"{r['recipe']} (seed {r['seed']})" for r, _ in group], "val": val,
-            "tta": tta, "accuracy": ensemble_accuracy([m for _, m in group], data.test_x,
-                                                      data.test_y, tta),
-            "train_seconds": sum(r["train_seconds"] for r, _ in group)}
-
-
-def summarize_ours(trained, data) -> dict | None:
-    """Mean, std and best over seeds of ours; the ensemble of all of them, if several."""
-    ours = [(r, m) for r, m in trained if r["recipe"] == "ours"]
-    if not ours:
-        return None
-    accs = [r["final_accuracy"] for r, _ in ours]
-    out = {"seeds": [r["seed"] for r, _ in ours], "accuracies": accs,
-           "mean": statistics.mean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-           "best": max(accs), "max_train_seconds": max(r["train_seconds"] for r, _ in ours)}
-    if len(ours) > 1:
-        e = pick([ours], data)
-        out.update(ensemble_val=e["val"], ensemble_tta=e["tta"], ensemble_accuracy=e["accuracy"],
-                   ensemble_train_seconds=e["train_seconds"])
-    return out
-
-
-def summarize_seeds(trained, data) -> list[dict]:
-    """For each seed, the best on validation of GROUPS (those whose recipes all ran)."""
-    out = []
-    for seed in dict.fromkeys(r["seed"] for r, _ in trained):
-        mine = {r["recipe"]: (r, m) for r, m in trained if r["seed"] == seed}
-        groups = [[mine[label] for label in g] for g in GROUPS if set(g) <= set(mine)]
-        if groups:
-            out.append({"seed": seed, **pick(groups, data)})
-    return out
-
-
-def summarize_fast(rows, label: str = "ours, 1 epoch") -> dict | None:
-    """The one-epoch recipe over its seeds: accuracies and median time to 99.0%."""
-    fast = [r for r in rows if r["recipe"] == label]
-    if not fast:
-        return None
-    return {"seeds": [r["seed"] for r in fast],
-            "accuracies": [r["final_accuracy"] for r in fast],
-            "median_train_seconds": statistics.median(r["train_seconds"] for r in fast),
-            "median_time_to_99.0": median_time(rows, label, "99.0")}
-
-
-def speedups(rows) -> dict:
-    """How many times faster ours reaches each accuracy than each reference: medians over
-    seeds, and for each accuracy the fastest of our recipes."""
-    ours = sorted({r["recipe"] for r in rows if r["recipe"].startswith("ours")})
-    out = {}
-    for label in dict.fromkeys(r["recipe"] for r in rows if not r["recipe"].startswith("ours")):
-        for t in map(str, THRESHOLDS):
-            mine = [x for x in (median_time(rows, o, t) for o in ours) if x]
-            ref = median_time(rows, label, t)
-            out.setdefault(label, {})[t] = ref / min(mine) if mine and ref else None
-    return out
-
-
 def hardware_rates(device) -> dict:
     """GFLOP/s of a large matmul; measured at the start and the end, since a shared
     machine's speed can drift during a half-hour run."""
@@ -184,17 +113,21 @@ def run(args) -> int:
     device = pick_device(args.device)
     info = machine()  # before the runs: the commit that is being measured
     gflops = hardware_rates(device)
-    data = load_splits(recipe("best", fast=args.quick, data_dir=args.data)).to(device)
+    base = recipe("best", fast=args.quick, data_dir=args.data)
+    splits = {}  # val_size -> Splits: the all-data recipe trains on the validation split too
     trained = []  # (row, model)
     for label, cfg in configs(args):
+        if cfg.val_size not in splits:
+            splits[cfg.val_size] = load_splits(replace(base, val_size=cfg.val_size)).to(device)
         print(f"--- {label} (seed {cfg.seed}, {cfg.epochs} epochs)", flush=True)
-        trained.append(run_recipe(label, cfg, data, device, gflops))
-    rows = [r for r, _ in trained]
+        trained.append(run_recipe(label, cfg, splits[cfg.val_size], device, gflops))
+    data, rows = splits.get(base.val_size), [r for r, _ in trained]
     result = {"machine": info, "device": device.type, "quick": args.quick,
               "args": {k: v for k, v in vars(args).items() if k != "run"},
               "matmul_gflops": gflops, "matmul_gflops_at_end": hardware_rates(device),
               "runs": rows, "ours": summarize_ours(trained, data),
               "ensembles": summarize_seeds(trained, data),
+              "all_data": summarize_all_data(trained, splits.get(0)),
               "ours_1_epoch": summarize_fast(rows), "speedups": speedups(rows)}
     write(result, Path(args.out or ("runs" if args.quick else "results")), device.type, args.quick)
     return 0

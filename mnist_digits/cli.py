@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     t.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch: a smoke test")
     t.add_argument("--dry-run", action="store_true", help="alias of --fast")
+    t.add_argument("--all-data", action="store_true", help="train on all 60,000 images, with no "
+                   "validation split: a final model, once choices are made")
     e = sub.add_parser("evaluate", help="test accuracy, loss and per-class accuracy")
     e.add_argument("--weights", default=DEFAULT_WEIGHTS)
     t.set_defaults(run=cmd_train)
@@ -79,7 +81,8 @@ def cmd_train(args) -> int:
     from .data import load_splits
     from .evaluate import evaluate
     from .train import train_model
-    cfg = recipe(args.model, fast=args.fast or args.dry_run, seed=args.seed, data_dir=args.data)
+    cfg = recipe(args.model, fast=args.fast or args.dry_run, seed=args.seed, data_dir=args.data,
+                 **({"val_size": 0} if args.all_data else {}))
     cfg = replace(cfg, epochs=args.epochs) if args.epochs else cfg
     out = args.out or f"runs/{cfg.model}-seed{cfg.seed}.pth"
     if Path(out).exists() and not args.overwrite:  # say so now, not after training

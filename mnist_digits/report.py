@@ -48,6 +48,18 @@ def ensemble_line(e: dict) -> str:
             f"**{e['accuracy']:.2f}%** after {e['train_seconds']:.0f}s of training in all")
 
 
+def all_data_lines(a: dict | None) -> list[str]:
+    """Ours refit on all 60k: single models, then each ensemble of consecutive seeds."""
+    if not a:
+        return []
+    lines = [f"ours refit on all 60k, over seeds {a['seeds']}: {a['mean']:.2f} ± {a['std']:.2f}%"
+             f" ({', '.join(f'{x:.2f}' for x in a['accuracies'])})", ""]
+    lines += [f"- ensemble of seeds {e['seeds']}, {HOW[e['tta']]} (chosen beforehand on "
+              f"validation): **{e['accuracy']:.2f}%** after {e['train_seconds']:.0f}s of "
+              f"training in all" for e in a["ensembles"]]
+    return lines + ["", f"all-60k ensembles: median {a['median']:.2f}%", ""]
+
+
 def summary(result) -> list[str]:
     o, f, lines = result["ours"], result["ours_1_epoch"], []
     if o:
@@ -64,6 +76,7 @@ def summary(result) -> list[str]:
         accs = [e["accuracy"] for e in result["ensembles"]]
         lines += ["", f"ensembles over seeds: median {statistics.median(accs):.2f}%, "
                   f"mean {statistics.mean(accs):.2f}%", ""]
+    lines += all_data_lines(result.get("all_data"))
     if f:
         accs = ", ".join(f"{a:.2f}" for a in f["accuracies"])
         lines += [f"ours, 1 epoch, over seeds {f['seeds']}: {accs}%; median "

@@ -29,6 +29,15 @@ def test_train_dry_run_then_evaluate(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
+def test_train_on_all_data_keeps_no_validation_split(tmp_path, capsys):
+    out = tmp_path / "all.pth"
+    assert main(["train", "--model", "mlp", "--dry-run", "--all-data", "--out", str(out),
+                 "--data", DATA, "--device", "cpu", "--json"]) == 0
+    assert "val acc nan%" in capsys.readouterr().out  # nothing held out, nothing to judge
+    meta = read_checkpoint(out)["meta"]
+    assert meta["config"]["val_size"] == 0 and meta["metrics"]["accuracy"] > 50
+
+
 @pytest.mark.parametrize("name", ["mlp", "cnn", "best"])
 def test_committed_weights_reproduce_their_accuracy(name, capsys):
     weights = ROOT / "weights" / f"{name}.pth"
@@ -73,3 +82,18 @@ def test_bench_runs_only_the_recipes_asked_for_and_picks_on_validation(tmp_path,
     runs = {r["recipe"]: r for r in result["runs"]}
     assert e["train_seconds"] == sum(runs[label]["train_seconds"] for label in members)
     assert "ensembles over seeds: median" in (tmp_path / "bench-cpu-quick.md").read_text()
+
+
+def test_bench_all_data_ensembles_consecutive_seeds_with_the_fixed_augmentation(tmp_path):
+    assert main(["bench", "--quick", "--only", "ours, all 60k", "--seeds", "0", "1", "2", "3",
+                 "--out", str(tmp_path), "--device", "cpu"]) == 0
+    result = json.loads((tmp_path / "bench-cpu-quick.json").read_text())
+    runs = result["runs"]
+    assert [r["config"]["val_size"] for r in runs] == [0] * 4
+    assert result["ours"] is None and result["ensembles"] == []  # nothing to pick with
+    a = result["all_data"]
+    (e,) = a["ensembles"]  # seeds 0-2; seed 3 alone makes no ensemble of 3
+    assert e["seeds"] == [0, 1, 2] and e["tta"] == "warps" and a["median"] == e["accuracy"] > 50
+    assert e["train_seconds"] == sum(r["train_seconds"] for r in runs[:3])
+    assert a["accuracies"] == [r["final_accuracy"] for r in runs]
+    assert "all-60k ensembles: median" in (tmp_path / "bench-cpu-quick.md").read_text()
