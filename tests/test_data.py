@@ -84,6 +84,12 @@ def test_split_is_seeded_disjoint_and_sized():
     assert len(split(images, labels, 100, subset=80)[1]) == 80
 
 
+def test_no_validation_split_trains_on_every_image():
+    images, labels = torch.arange(1000).view(-1, 1, 1).expand(-1, 28, 28), torch.arange(1000)
+    tr_x, tr_y, va_x, va_y = split(images, labels, val_size=0)
+    assert sorted(tr_y.tolist()) == list(range(1000)) and va_x.shape == (0, 28, 28)
+
+
 def test_normalise_gives_zero_mean_unit_std():
     images = torch.randint(0, 256, (50, 28, 28), dtype=torch.uint8)
     pixels = images.float() / 255

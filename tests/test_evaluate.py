@@ -31,3 +31,8 @@ def test_evaluate_switches_to_eval_mode(tiny):
     first = evaluate(model, tiny.test_x, tiny.test_y)
     assert not model.training
     assert evaluate(model, tiny.test_x, tiny.test_y) == first  # dropout off: deterministic
+
+
+def test_evaluate_without_images_reports_nothing_rather_than_failing():
+    m = evaluate(build_model("mlp"), torch.empty(0, 1, 28, 28), torch.empty(0, dtype=torch.long))
+    assert m["total"] == 0 and np.isnan(m["accuracy"]) and np.isnan(m["loss"])
