@@ -1,30 +1,17 @@
-# Two commands do everything on a fresh machine:
+# Two commands do everything on a fresh machine (without make: python tasks.py notebook|test):
 #   make notebook   set up .venv, then run MNIST_Handwritten_Digits.ipynb top to bottom (full mode)
 #   make test       set up .venv, then lint, unit tests, fast notebook run, notebook checks
+#   make lab        set up .venv, then open the notebook in JupyterLab, in the project's kernel
 # Offline? Point MNIST_LOCAL at a folder holding the four original .gz files:
 #   MNIST_LOCAL=../shared/mnist make test
 PYTHON ?= python3
-VENV := .venv
-BIN := $(VENV)/bin
 
-.PHONY: setup notebook test bench clean
-setup: $(VENV)/.installed
-
-$(VENV)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
-	touch $@
-
-notebook: setup
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=-1 MNIST_Handwritten_Digits.ipynb
-
-test: setup
-	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+.PHONY: setup notebook test lab bench clean
+setup notebook test lab:
+	$(PYTHON) tasks.py $@
 
 bench: setup
-	$(BIN)/python -m mnist_digits bench --max-epochs 12
+	.venv/bin/python -m mnist_digits bench --max-epochs 12
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache .hypothesis

@@ -7,57 +7,45 @@ import torch
 
 from .config import recipe
 from .data import load_splits
-from .evaluate import evaluate
+from .hardware import describe, pick_device, resolve
+from .lesson import evaluate
 from .measure import PeakMemory, inference_speed, matmul_gflops, train_flops_per_image, warm_up
 from .models import build_model
 from .provenance import machine
-from .report import THRESHOLDS, markdown
-from .summaries import (
-    ALL_DATA,
-    speedups,
-    summarize_all_data,
-    summarize_fast,
-    summarize_ours,
-    summarize_seeds,
-)
+from .report import THRESHOLDS, markdown, speedups, summarize_fast, summarize_ours
 from .train import train_model
 
-PLAIN = dict(augment=0.0, bf16=False, channels_last=False, label_smoothing=0.0, weight_decay=0.0)
-RECIPES = [  # (label, model, overrides): the references spelled out in full, as published
+PLAIN = dict(augment=0.0, precision="fp32", layout="contiguous", label_smoothing=0.0,
+             weight_decay=0.0)  # as published: float32, the default memory layout
+RUNS = [  # (label, model, overrides of config.RECIPES): the references as published
     ("reference MLP", "mlp", dict(PLAIN, epochs=20, batch_size=128, lr=1e-3, schedule="constant")),
     ("reference CNN", "cnn", dict(PLAIN, epochs=45, batch_size=128, lr=1e-3, schedule="constant")),
-    ("pytorch/examples", "examples", dict(PLAIN, epochs=14, batch_size=64, lr=1.0,
-                                          optimizer="adadelta", schedule="step")),
+    ("pytorch/examples", "examples", PLAIN),  # config.RECIPES["examples"] is its own recipe
     ("ours, 1 epoch", "best", dict(epochs=1, augment=0.5)),
     ("ours", "best", {}),
-    ("ours, wide", "wide", {}),  # opt-in (--only), for the ensembles: 25 more minutes on a CPU
-    ("ours, deskewed", "deskew", {}),  # opt-in: 15 more minutes
-    ("ours, width-normalised", "widthnorm", {}),  # opt-in: 15 more minutes
-    (ALL_DATA, "best", dict(val_size=0, epochs=14)),  # opt-in: no validation split, and 14
-    # epochs of 60k take as many steps as 15 of 55k (measured: no better, results/all-data)
 ]
-OPT_IN = {"ours, wide", "ours, deskewed", "ours, width-normalised", ALL_DATA}
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--quick", action="store_true", help="2,000 images, 1 epoch each (CI)")
+    p.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch each (CI)")
     from .cli import seed_int
     p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2],
                    help="seeds for each of our recipes")
     p.add_argument("--data", default="data", help="MNIST folder (default data/)")
-    p.add_argument("--only", nargs="+", metavar="LABEL", choices=[r[0] for r in RECIPES],
-                   help="run only these recipes, e.g. --only ours 'ours, deskewed' "
-                   "'ours, width-normalised'")
+    p.add_argument("--only", nargs="+", metavar="LABEL", choices=[r[0] for r in RUNS],
+                   help="run only these recipes, e.g. --only ours 'reference CNN'")
     p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
     p.add_argument("--out", help="folder for bench-DEVICE.{md,json} "
-                   "(default results/, or runs/ with --quick)")
-    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto")
+                   "(default results/, or runs/ with --fast)")
+    from .cli import add_device
+    add_device(p)
     p.set_defaults(run=run)
 
 
-def run_recipe(label, cfg, data, device, gflops: dict) -> tuple[dict, torch.nn.Module]:
+def run_recipe(label, cfg, data, device, gflops: dict) -> dict:
     """Train one recipe, watching test accuracy after every epoch (not timed)."""
     reached, curve = {}, []
+    cfg = resolve(cfg, device)  # the precision and layout it runs in, recorded below
 
     def on_epoch(epoch, model, history):
         acc = evaluate(model, data.test_x, data.test_y)["accuracy"]
@@ -74,28 +62,28 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> tuple[dict, torch.nn.M
     flops = train_flops_per_image(model, cfg, data.train_x)
     seconds = history.seconds[-1]
     train_rate = len(data.train_x) * cfg.epochs / seconds
-    row = {"recipe": label, "model": cfg.model, "seed": cfg.seed, "epochs": cfg.epochs,
-           "final_accuracy": curve[-1], "accuracy_per_epoch": curve, "train_seconds": seconds,
-           "seconds_per_epoch": seconds / cfg.epochs, "peak_memory_mib": mem.mib,
-           "time_to": {str(t): reached.get(t) for t in THRESHOLDS},
-           "train_images_per_s": train_rate, "train_gflops": flops * train_rate / 1e9,
-           "fraction_of_fp32_matmul": flops * train_rate / 1e9 / gflops["float32"],
-           "fraction_of_own_dtype_matmul":
-               flops * train_rate / 1e9 / gflops["bfloat16" if cfg.bf16 else "float32"],
-           **inference_speed(model, data.test_x, device, cfg.channels_last),
-           "config": cfg.to_dict()}
-    return row, model
+    return {"recipe": label, "model": cfg.model, "seed": cfg.seed, "epochs": cfg.epochs,
+            "precision": cfg.precision, "layout": cfg.layout,
+            "final_accuracy": curve[-1], "accuracy_per_epoch": curve, "train_seconds": seconds,
+            "seconds_per_epoch": seconds / cfg.epochs, "peak_memory_mib": mem.mib,
+            "time_to": {str(t): reached.get(t) for t in THRESHOLDS},
+            "train_images_per_s": train_rate, "train_gflops": flops * train_rate / 1e9,
+            "fraction_of_fp32_matmul": flops * train_rate / 1e9 / gflops["float32"],
+            "fraction_of_own_dtype_matmul":
+                flops * train_rate / 1e9 / gflops["bfloat16" if cfg.bf16 else "float32"],
+            **inference_speed(model, data.test_x, device, cfg.channels_last),
+            "config": cfg.to_dict()}
 
 
 def configs(args):
     """(label, Config) for every run: each reference once, ours once per seed."""
-    for label, name, overrides in RECIPES:
-        if (label not in args.only) if args.only else (label in OPT_IN):
+    for label, name, overrides in RUNS:
+        if args.only and label not in args.only:
             continue
         seeds = args.seeds if label.startswith("ours") else [args.seeds[0]]
         for seed in seeds:
-            cfg = recipe(name, fast=args.quick, seed=seed, **overrides)
-            if args.quick:
+            cfg = recipe(name, fast=args.fast, seed=seed, **overrides)
+            if args.fast:
                 cfg = replace(cfg, epochs=1)
             elif args.max_epochs and not label.startswith("ours"):
                 cfg = replace(cfg, epochs=min(cfg.epochs, args.max_epochs))
@@ -109,33 +97,27 @@ def hardware_rates(device) -> dict:
 
 
 def run(args) -> int:
-    from .cli import pick_device
     device = pick_device(args.device)
+    print(describe(recipe("best"), device), flush=True)
     info = machine()  # before the runs: the commit that is being measured
     gflops = hardware_rates(device)
-    base = recipe("best", fast=args.quick, data_dir=args.data)
-    splits = {}  # val_size -> Splits: the all-data recipe trains on the validation split too
-    trained = []  # (row, model)
+    data = load_splits(recipe("best", fast=args.fast, data_dir=args.data)).to(device)
+    rows = []
     for label, cfg in configs(args):
-        if cfg.val_size not in splits:
-            splits[cfg.val_size] = load_splits(replace(base, val_size=cfg.val_size)).to(device)
         print(f"--- {label} (seed {cfg.seed}, {cfg.epochs} epochs)", flush=True)
-        trained.append(run_recipe(label, cfg, splits[cfg.val_size], device, gflops))
-    data, rows = splits.get(base.val_size), [r for r, _ in trained]
-    result = {"machine": info, "device": device.type, "quick": args.quick,
+        rows.append(run_recipe(label, cfg, data, device, gflops))
+    result = {"machine": info, "device": device.type, "fast": args.fast,
               "args": {k: v for k, v in vars(args).items() if k != "run"},
               "matmul_gflops": gflops, "matmul_gflops_at_end": hardware_rates(device),
-              "runs": rows, "ours": summarize_ours(trained, data),
-              "ensembles": summarize_seeds(trained, data),
-              "all_data": summarize_all_data(trained, splits.get(0)),
-              "ours_1_epoch": summarize_fast(rows), "speedups": speedups(rows)}
-    write(result, Path(args.out or ("runs" if args.quick else "results")), device.type, args.quick)
+              "runs": rows, "ours": summarize_ours(rows), "ours_1_epoch": summarize_fast(rows),
+              "speedups": speedups(rows)}
+    write(result, Path(args.out or ("runs" if args.fast else "results")), device.type, args.fast)
     return 0
 
 
-def write(result, folder: Path, device: str, quick: bool) -> None:
+def write(result, folder: Path, device: str, fast: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"bench-{device}{'-quick' if quick else ''}"
+    stem = folder / f"bench-{device}{'-fast' if fast else ''}"
     text = markdown(result)
     stem.with_suffix(".md").write_text(text)
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))

@@ -11,6 +11,8 @@ from pathlib import Path
 import torch
 
 from .errors import MnistError
+from .hardware import resolve
+from .lesson import load_weights, save_weights
 from .models import MODELS, build_model
 from .provenance import git_commit, versions
 
@@ -34,19 +36,18 @@ def plain(meta: dict) -> dict:
 
 
 def save_checkpoint(path, model, meta: dict, overwrite: bool = False) -> Path:
-    """Write {'state_dict', 'meta'} atomically (temp file, then rename)."""
+    """Write {'state_dict', 'meta'} atomically (temp file, then rename), with provenance."""
     path = Path(path)
     if path.exists() and not overwrite:
         raise MnistError(f"{path} already exists and was not overwritten. Choose another "
                          f"--out file, or pass --overwrite to replace it.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = plain({**meta, "versions": versions(), "git_commit": git_commit(),
-                  "sha256": weights_digest(state)})
+                  "sha256": weights_digest(model.state_dict())})
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save({"state_dict": state, "meta": meta}, f)
+            save_weights(f, model, meta)  # the lesson's torch.save
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is a normal file
@@ -67,7 +68,7 @@ def read_checkpoint(path) -> dict:
         raise MnistError(f"{path} is not a PyTorch checkpoint (not a .pth zip archive, or "
                          f"truncated). Re-save or re-download it.")
     try:
-        ckpt = torch.load(path, weights_only=True, map_location="cpu")
+        ckpt = load_weights(path)  # the lesson's torch.load(..., weights_only=True)
     except pickle.UnpicklingError as e:
         detail = next((ln.strip() for ln in str(e).splitlines() if "Unsupported" in ln), "")
         raise MnistError(f"{path} holds more than tensors and plain Python values, so it was "
@@ -107,7 +108,8 @@ def load_checkpoint(path, expect_model: str | None = None):
     except RuntimeError as e:
         raise MnistError(f"{path} says it holds a {name!r} model but its weights do not fit "
                          f"that architecture ({str(e).splitlines()[0]}).") from None
-    if meta.get("config", {}).get("channels_last"):
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    if config.get("layout") == "channels_last" or config.get("channels_last") is True:
         model = model.to(memory_format=torch.channels_last)  # as trained: same kernels
     return model.eval(), meta
 
@@ -129,7 +131,9 @@ DEFAULT_WEIGHTS = "weights/best.pth"  # the committed best model
 
 
 def make_meta(cfg, data, metrics: dict, history=None) -> dict:
-    """Everything needed to rebuild, normalise and judge a model, in plain Python types."""
+    """Everything needed to rebuild, normalise and judge a model, in plain Python types; the
+    config as it ran, precision and memory layout decided (hardware.resolve)."""
+    cfg = resolve(cfg, data.train_x.device)
     meta = {"model": cfg.model, "config": cfg.to_dict(), "seed": cfg.seed,
             "normalization": {"mean": data.mean, "std": data.std},
             "metrics": {k: metrics[k] for k in METRICS}}

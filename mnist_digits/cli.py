@@ -8,6 +8,7 @@ from pathlib import Path
 from .checkpoints import DEFAULT_WEIGHTS, METRICS
 from .config import RECIPES, recipe
 from .errors import MnistError
+from .hardware import PRECISIONS, describe, pick_device, resolve
 
 
 def positive_int(text: str) -> int:
@@ -40,16 +41,18 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="checkpoint to write (default runs/MODEL-seedS.pth)")
     t.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     t.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch: a smoke test")
-    t.add_argument("--dry-run", action="store_true", help="alias of --fast")
+    t.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)  # old --fast
     t.add_argument("--all-data", action="store_true", help="train on all 60,000 images, with no "
                    "validation split: a final model, once choices are made")
     e = sub.add_parser("evaluate", help="test accuracy, loss and per-class accuracy")
     e.add_argument("--weights", default=DEFAULT_WEIGHTS)
     t.set_defaults(run=cmd_train)
     e.set_defaults(run=cmd_evaluate)
+    t.add_argument("--precision", choices=PRECISIONS, default="auto", help="bf16 autocast or "
+                   "fp32 (default auto: bf16 only where the hardware computes it natively)")
     for s in (t, e):
         s.add_argument("--data", default="data", help="MNIST folder (default data/)")
-        s.add_argument("--device", choices=["cpu", "cuda", "auto"], default="auto")
+        add_device(s)
         s.add_argument("--json", action="store_true", help="end with one JSON line of results")
     add_predict(sub)
     add_bench(sub)
@@ -66,41 +69,39 @@ def add_bench(sub) -> None:
     add_arguments(sub.add_parser("bench", help="benchmark recipes side by side"))
 
 
-def pick_device(name: str):
-    import torch
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise MnistError("--device cuda was asked for but PyTorch sees no CUDA GPU; "
-                         "use --device cpu (or auto).")
-    return torch.device(name)
+def add_device(p) -> None:
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                   help="default auto: a CUDA GPU, else Apple's MPS, else the CPU")
 
 
 def cmd_train(args) -> int:
     from .checkpoints import make_meta, save_checkpoint
     from .data import load_splits
-    from .evaluate import evaluate
+    from .lesson import evaluate
     from .train import train_model
     cfg = recipe(args.model, fast=args.fast or args.dry_run, seed=args.seed, data_dir=args.data,
-                 **({"val_size": 0} if args.all_data else {}))
+                 precision=args.precision, **({"val_size": 0} if args.all_data else {}))
     cfg = replace(cfg, epochs=args.epochs) if args.epochs else cfg
     out = args.out or f"runs/{cfg.model}-seed{cfg.seed}.pth"
     if Path(out).exists() and not args.overwrite:  # say so now, not after training
         raise MnistError(f"{out} already exists and was not overwritten. Choose another --out "
                          f"file, or pass --overwrite to replace it.")
     device = pick_device(args.device)
+    print(describe(cfg, device), flush=True)
+    cfg = resolve(cfg, device)
     data = load_splits(cfg).to(device)
     model, history = train_model(cfg, data)
     metrics = evaluate(model, data.test_x, data.test_y)
     save_checkpoint(out, model, make_meta(cfg, data, metrics, history), args.overwrite)
     print(f"saved {out}")
-    return report(cfg.model, metrics, out, args.json)
+    return report(cfg.model, metrics, out, args.json, {"precision": cfg.precision,
+                  "train_seconds": history.seconds[-1], "device": device.type})
 
 
 def cmd_evaluate(args) -> int:
     from .checkpoints import load_checkpoint, normalization
     from .data import load_mnist, normalise
-    from .evaluate import evaluate
+    from .lesson import evaluate
     device = pick_device(args.device)
     model, meta = load_checkpoint(args.weights)
     mean, std = normalization(meta, args.weights)
@@ -110,13 +111,14 @@ def cmd_evaluate(args) -> int:
                   args.json)
 
 
-def report(model: str, m: dict, weights, as_json: bool) -> int:
+def report(model: str, m: dict, weights, as_json: bool, extra: dict | None = None) -> int:
     print(f"model {model}: test accuracy {m['accuracy']:.2f}% ({m['correct']:,} / "
           f"{m['total']:,}), test loss {m['loss']:.4f}")
     per_class = "  ".join(f"{k}: {a:.2f}%" for k, a in enumerate(m["per_class"]))
     print(f"per-class accuracy: {per_class}")
     if as_json:
-        print(json.dumps({"model": model, "weights": str(weights), **{k: m[k] for k in METRICS}}))
+        print(json.dumps({"model": model, "weights": str(weights), **{k: m[k] for k in METRICS},
+                          **(extra or {})}))
     return 0
 
 

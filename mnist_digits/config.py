@@ -6,7 +6,7 @@ from .errors import MnistError
 
 @dataclass(frozen=True)
 class Config:
-    model: str = "cnn"              # architecture, a key of models.MODELS: mlp, cnn, best, ...
+    model: str = "cnn"              # architecture, a key of models.MODELS: linear, mlp, cnn, best
     epochs: int = 8                 # passes over the training split
     batch_size: int = 128           # images per optimizer step
     lr: float = 3e-3                # peak learning rate
@@ -18,25 +18,31 @@ class Config:
     val_size: int = 5000            # images held out of the 60k training set for validation
     subset: int = 0                 # if > 0, train on only this many images (fast mode)
     seed: int = 0                   # seeds initial weights, shuffling, dropout and augmentation
-    bf16: bool = False              # bfloat16 autocast (fast on CPUs with AMX and on GPUs)
-    channels_last: bool = False     # NHWC memory layout, faster for convolutions on CPU
+    precision: str = "auto"         # auto (bf16 where the hardware has it natively), bf16, fp32
+    layout: str = "auto"            # auto, channels_last (NHWC) or contiguous memory layout
     data_dir: str = "data"          # where torchvision keeps MNIST
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def bf16(self) -> bool:  # after hardware.resolve: autocast to bfloat16?
+        return self.precision == "bf16"
 
-RECIPES = {
+    @property
+    def channels_last(self) -> bool:  # after hardware.resolve: NHWC memory layout?
+        return self.layout == "channels_last"
+
+
+RECIPES = {  # the notebook's models: linear, mlp, cnn (the starter CNN), best; and the
+    # pytorch/examples net for the benchmark
+    "linear": dict(epochs=5, batch_size=128, lr=2e-3),
     "mlp": dict(epochs=10, batch_size=128, lr=2e-3),
-    "cnn": dict(epochs=15, batch_size=128, lr=3e-3, weight_decay=1e-4, augment=0.5, bf16=True,
-                channels_last=True),
+    "cnn": dict(epochs=15, batch_size=128, lr=3e-3, weight_decay=1e-4, augment=0.5),
     "best": dict(epochs=15, batch_size=256, lr=6e-3, weight_decay=5e-5, label_smoothing=0.1,
-                 augment=1.0, bf16=True, channels_last=True),
+                 augment=1.0),
     "examples": dict(epochs=14, batch_size=64, lr=1.0, optimizer="adadelta", schedule="step"),
 }
-
-for _name in ("wide", "deskew", "widthnorm"):  # best's variants train with best's recipe
-    RECIPES[_name] = RECIPES["best"]
 
 FAST = dict(epochs=1, subset=2000)  # CI's smoke test: seconds, not minutes
 

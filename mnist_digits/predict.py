@@ -8,7 +8,7 @@ import numpy as np
 
 from .checkpoints import DEFAULT_WEIGHTS, load_checkpoint, normalization
 from .errors import MnistError
-from .evaluate import predict_logits
+from .lesson import predict_logits
 from .preprocess import prepare, to_tensor
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}

@@ -9,6 +9,8 @@ import torch
 from mnist_digits.data import Splits
 
 ROOT = Path(__file__).resolve().parent.parent
+if os.environ.get("MNIST_LOCAL"):  # relative to where pytest was started, for every subprocess
+    os.environ["MNIST_LOCAL"] = str(Path(os.environ["MNIST_LOCAL"]).expanduser().resolve())
 
 
 def synthetic_splits(n: int = 256, seed: int = 0) -> Splits:

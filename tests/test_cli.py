@@ -13,6 +13,7 @@ from mnist_digits.models import build_model
     (["train", "--model", "resnet"], "invalid choice: 'resnet'"),
     (["train", "--seed", "-3"], "seed from 0"),
     (["evaluate", "--device", "tpu"], "invalid choice"),
+    (["train", "--precision", "half"], "invalid choice: 'half'"),
     (["fly"], "invalid choice"),
     ([], "required"),
 ])
@@ -69,3 +70,18 @@ def test_json_is_the_last_line(capsys):
     cli.report("best", m, "w.pth", as_json=True)
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert last["model"] == "best" and last["accuracy"] == 99.5
+
+
+def test_every_command_line_in_the_readme_parses():
+    """The README's commands exist as typed: same subcommands, same options."""
+    import shlex
+
+    from conftest import ROOT
+
+    from mnist_digits.cli import parser
+    lines = [ln.split("  #")[0].strip() for ln in (ROOT / "README.md").read_text().splitlines()
+             if ln.startswith("python -m mnist_digits ")]
+    assert len(lines) >= 6
+    for line in lines:
+        args = parser().parse_args(shlex.split(line)[3:])
+        assert callable(args.run), line

@@ -61,7 +61,7 @@ def test_preprocess_on_random_images(h, w, mode, seed, kind):
 
 WORDS = ["train", "evaluate", "predict", "bench", "--model", "mlp", "best", "--epochs", "0", "-1",
          "x", "--seed", "--weights", "--json", "--device", "tpu", "--threshold", "2", "nan",
-         "--quick", "--out", "--data", "", "--help-me", "/nonexistent/file.png"]
+         "--fast", "--out", "--data", "", "--help-me", "/nonexistent/file.png"]
 
 
 @settings(max_examples=80, deadline=None)

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from mnist_digits.errors import MnistError
-from mnist_digits.models import MODELS, build_model, conv_block, count_parameters
+from mnist_digits.lesson import conv_block, count_parameters
+from mnist_digits.models import MODELS, build_model
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -11,14 +12,13 @@ def test_output_is_ten_logits_per_image(name):
     assert model(torch.randn(5, 1, 28, 28)).shape == (5, 10)
 
 
-@pytest.mark.parametrize("name, expected", [("mlp", 109_386), ("cnn", 25_322),
-                                             ("best", 151_690), ("wide", 338_122),
-                                             ("deskew", 151_690), ("widthnorm", 151_690)])
+@pytest.mark.parametrize("name, expected", [("linear", 7_850), ("mlp", 109_386), ("cnn", 25_322),
+                                             ("best", 151_690), ("examples", 1_199_882)])
 def test_parameter_counts(name, expected):
     assert count_parameters(build_model(name)) == expected
 
 
-def test_seed_cnn_has_two_blocks_of_32_filters():
+def test_starter_cnn_has_two_blocks_of_32_filters():
     convs = [m for m in build_model("cnn").modules() if isinstance(m, torch.nn.Conv2d)]
     assert [(c.out_channels, c.kernel_size) for c in convs] == [(32, (3, 3))] * 2
 

@@ -10,7 +10,8 @@ NOTEBOOK = ROOT / "MNIST_Handwritten_Digits.ipynb"
 SECTIONS = ["Introduction", "Load the dataset", "Justify your preprocessing", "Explore the dataset",
             "Build your neural network", "Loss and optimizer", "Running your network",
             "Plot the training", "Testing your model", "Improving your model", "Benchmarks",
-            "Saving your model", "Read your own handwriting", "Recap"]
+            "Saving your model", "Read your own handwriting", "Recap", "Try it yourself",
+            "Appendix"]
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,25 @@ def test_every_section_is_present_in_order(nb):
     found = [next((i for i, h in enumerate(headings) if s in h), None) for s in SECTIONS]
     assert None not in found, dict(zip(SECTIONS, found, strict=True))
     assert found == sorted(found)
+
+
+def test_readable_when_rendered_statically(nb):
+    """No widget state, no stderr (tracebacks, warnings), no progress-bar carriage returns."""
+    assert "widgets" not in nb.metadata
+    streams = [o for c in code_cells(nb) for o in c.outputs if o.output_type == "stream"]
+    assert not [o.text for o in streams if o.name == "stderr"]
+    assert not [o.text for o in streams if "\r" in o.text]
+
+
+def test_the_lesson_is_written_in_cells_not_imported(nb):
+    source = "\n".join(c.source for c in code_cells(nb))
+    for definition in ("class LinearNet(nn.Module)", "class MLP(nn.Module)",
+                       "class StarterCNN(nn.Module)", "class BestCNN(nn.Module)",
+                       "def train_epoch(", "def fit(", "def evaluate(", "torch.save(",
+                       "torch.load(f, weights_only=True", "loss.backward()", "DataLoader(",
+                       "transforms.Normalize("):
+        assert definition in source, definition
+    assert "mnist_digits.lesson" not in source and "mnist_digits.models" not in source
 
 
 def test_committed_run_was_the_full_mode(nb):

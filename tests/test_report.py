@@ -1,27 +1,86 @@
 import json
 
-from mnist_digits.report import comparison_rows
+import pytest
+from conftest import ROOT
+
+from mnist_digits.report import (
+    THRESHOLDS,
+    comparison_rows,
+    markdown,
+    speedups,
+    summarize_fast,
+    summarize_ours,
+)
 
 
-def bench_json(path, ours=None, ensembles=()):
-    path.write_text(json.dumps({"ours": ours, "ensembles": list(ensembles)}))
-    return str(path)
+def run(recipe, seed, acc, times, seconds=100.0):
+    """A bench row: `times` are the seconds to each of THRESHOLDS (None: not reached)."""
+    return {"recipe": recipe, "seed": seed, "final_accuracy": acc, "train_seconds": seconds,
+            "time_to": {str(t): x for t, x in zip(THRESHOLDS, times, strict=True)}}
 
 
-def test_comparison_adds_the_benchs_seeds_in_order(tmp_path):
-    full = bench_json(tmp_path / "a.json", ours={
-        "seeds": [0, 1, 2], "mean": 99.69, "std": 0.05, "ensemble_tta": "warps",
-        "ensemble_accuracy": 99.71})
-    rows = comparison_rows({"best CNN": 99.65}, full)
-    names = {r["name"]: r["accuracy"] for r in rows}
-    assert names["bench: ensemble of 3 best CNNs with test-time warps"] == 99.71
-    assert names["bench: best CNN, mean ± std of 3 seeds"] == 99.69
-    assert names["this notebook: best CNN"] == 99.65
+ROWS = [run("reference CNN", 0, 99.2, [100, None, None, None]),
+        run("ours, 1 epoch", 0, 99.1, [10, None, None, None], 12),
+        run("ours, 1 epoch", 1, 99.2, [14, None, None, None], 13),
+        run("ours", 0, 99.6, [20, 40, 60, None], 240),
+        run("ours", 1, 99.7, [30, 50, 70, 90], 250)]
+
+
+def test_ours_is_summarized_as_mean_and_std_over_seeds():
+    o = summarize_ours(ROWS)
+    assert o["seeds"] == [0, 1] and o["accuracies"] == [99.6, 99.7] and o["best"] == 99.7
+    assert o["mean"] == pytest.approx(99.65) and o["std"] == pytest.approx(0.0707, abs=1e-4)
+    assert o["max_train_seconds"] == 250
+    assert summarize_ours(ROWS[:1]) is None
+    assert summarize_ours(ROWS[:4])["std"] == 0.0  # one seed: no spread
+
+
+def test_one_epoch_recipe_reports_median_time_to_99():
+    f = summarize_fast(ROWS)
+    assert f["seeds"] == [0, 1] and f["median_train_seconds"] == 12.5
+    assert f["median_time_to_99.0"] == 12  # median of 10 and 14
+
+
+def test_speedups_take_the_fastest_of_our_recipes_per_threshold():
+    (label, ratios), = speedups(ROWS).items()
+    assert label == "reference CNN"
+    assert ratios == {"99.0": 100 / 12, "99.3": None, "99.5": None, "99.65": None}
+    assert speedups([r for r in ROWS if r["recipe"] != "ours, 1 epoch"])["reference CNN"][
+        "99.0"] == 100 / 25  # median over our seeds
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_committed_bench_results_still_render(device):
+    result = json.loads((ROOT / f"results/bench-{device}.json").read_text())
+    text = markdown(result)
+    assert "| recipe | seed | epochs | precision |" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + len(result["runs"])  # the header, then one row per run
+    o = result["ours"]
+    assert f"ours over seeds {o['seeds']}: {o['mean']:.2f} ± {o['std']:.2f}%" in text
+    assert "- vs reference CNN: 99.0%: " in text and "ensemble" not in text
+
+
+def test_comparison_adds_mean_and_std_of_the_benchs_seeds_in_order(tmp_path):
+    bench = tmp_path / "a.json"  # an older file's ensemble keys are ignored
+    bench.write_text(json.dumps({"ours": {"seeds": [0, 1, 2], "mean": 99.69, "std": 0.05,
+                                          "ensemble_accuracy": 99.71}, "ensembles": []}))
+    reruns = tmp_path / "b.json"
+    reruns.write_text(json.dumps({"runs": [
+        {"recipe": "reference CNN", "epochs": 45, "final_accuracy": 99.11},
+        {"recipe": "ours", "epochs": 15, "final_accuracy": 99.7}]}))
+    rows = comparison_rows({"best CNN": 99.65}, bench, reruns)
+    names = {r["name"]: r for r in rows}
+    assert names["our re-run of the reference CNN recipe, 45 epochs"]["accuracy"] == 99.11
+    assert names["bench: best CNN, mean ± std of 3 seeds"]["accuracy"] == 99.69
+    assert names["bench: best CNN, mean ± std of 3 seeds"]["std"] == 0.05
+    assert names["this notebook: best CNN"]["accuracy"] == 99.65
+    assert not any("ensemble" in n for n in names) and len(rows) == 9
     assert [r["accuracy"] for r in rows] == sorted(r["accuracy"] for r in rows)
-    assert all(r["ours"] == (not r["name"].startswith(("LeCun", "Ciresan", "reference")))
+    assert all(r["ours"] == (not r["name"].startswith(("LeCun", "Ciresan", "course")))
                for r in rows)
 
 
 def test_comparison_without_a_bench_file_has_only_published_and_measured(tmp_path):
-    rows = comparison_rows({"MLP": 97.9}, tmp_path / "missing.json")
+    rows = comparison_rows({"MLP": 97.9}, tmp_path / "missing.json", tmp_path / "none.json")
     assert not any(r["name"].startswith("bench") for r in rows) and len(rows) == 7

@@ -1,11 +1,15 @@
-"""End to end on real MNIST: the command line's dry run, committed weights, a quick bench."""
+"""End to end on real MNIST: the command line in fast mode, committed weights, a fast bench."""
+import argparse
 import json
+import statistics
 
 import pytest
 from conftest import ROOT, needs_mnist
 
+from mnist_digits.bench import configs
 from mnist_digits.checkpoints import read_checkpoint
 from mnist_digits.cli import main
+from mnist_digits.report import THRESHOLDS
 
 pytestmark = needs_mnist
 DATA = str(ROOT / "data")
@@ -15,9 +19,9 @@ def last_json(capsys) -> dict:
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
-def test_train_dry_run_then_evaluate(tmp_path, capsys):
+def test_train_fast_then_evaluate(tmp_path, capsys):
     out = tmp_path / "cnn.pth"
-    argv = ["train", "--model", "cnn", "--dry-run", "--out", str(out), "--data", DATA,
+    argv = ["train", "--model", "cnn", "--fast", "--out", str(out), "--data", DATA,
             "--device", "cpu", "--json"]
     assert main(argv) == 0
     trained = last_json(capsys)
@@ -29,16 +33,27 @@ def test_train_dry_run_then_evaluate(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("precision", ["bf16", "fp32"])
+def test_precision_is_said_once_and_recorded_in_the_checkpoint(tmp_path, capsys, precision):
+    out = tmp_path / "m.pth"
+    assert main(["train", "--model", "mlp", "--fast", "--precision", precision, "--out",
+                 str(out), "--data", DATA, "--device", "cpu", "--json"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("precision: ") == 1 and f"(precision={precision!r})" in printed
+    assert json.loads(printed.strip().splitlines()[-1])["precision"] == precision
+    assert read_checkpoint(out)["meta"]["config"]["precision"] == precision
+
+
 def test_train_on_all_data_keeps_no_validation_split(tmp_path, capsys):
     out = tmp_path / "all.pth"
-    assert main(["train", "--model", "mlp", "--dry-run", "--all-data", "--out", str(out),
+    assert main(["train", "--model", "mlp", "--fast", "--all-data", "--out", str(out),
                  "--data", DATA, "--device", "cpu", "--json"]) == 0
     assert "val acc nan%" in capsys.readouterr().out  # nothing held out, nothing to judge
     meta = read_checkpoint(out)["meta"]
     assert meta["config"]["val_size"] == 0 and meta["metrics"]["accuracy"] > 50
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn", "best"])
+@pytest.mark.parametrize("name", ["linear", "mlp", "cnn", "best"])
 def test_committed_weights_reproduce_their_accuracy(name, capsys):
     weights = ROOT / "weights" / f"{name}.pth"
     recorded = read_checkpoint(weights)["meta"]["metrics"]
@@ -50,50 +65,38 @@ def test_committed_weights_reproduce_their_accuracy(name, capsys):
     assert abs(result["correct"] - recorded["correct"]) <= 2
 
 
-def test_quick_bench_writes_its_tables(tmp_path, capsys):
-    assert main(["bench", "--quick", "--seeds", "0", "1", "--out", str(tmp_path),
+def test_fast_bench_writes_its_tables(tmp_path, capsys):
+    assert main(["bench", "--fast", "--seeds", "0", "1", "--out", str(tmp_path),
                  "--device", "cpu"]) == 0
-    result = json.loads((tmp_path / "bench-cpu-quick.json").read_text())
-    assert [r["recipe"] for r in result["runs"]][:3] == ["reference MLP", "reference CNN",
-                                                        "pytorch/examples"]
+    result = json.loads((tmp_path / "bench-cpu-fast.json").read_text())
+    runs = result["runs"]
+    refs = ["reference MLP", "reference CNN", "pytorch/examples"]
+    assert [(r["recipe"], r["seed"]) for r in runs] == [(x, 0) for x in refs] + [
+        (label, s) for label in ("ours, 1 epoch", "ours") for s in (0, 1)]
+    assert [r["precision"] for r in runs[:3]] == ["fp32"] * 3  # the references as published
     assert result["machine"]["cores"] and result["matmul_gflops"]["float32"] > 0
     assert result["matmul_gflops_at_end"]["bfloat16"] > 0
-    ours = [(r["recipe"], r["seed"]) for r in result["runs"] if r["recipe"].startswith("ours")]
-    assert ours == [(label, s) for label in ("ours, 1 epoch", "ours") for s in (0, 1)]
-    assert result["ours_1_epoch"]["seeds"] == result["ours"]["seeds"] == [0, 1]
-    assert set(result["ours"]["ensemble_val"]) == {"none", "shifts", "warps"}
-    assert result["ensembles"] == []  # the other members are opt-in
-    text = (tmp_path / "bench-cpu-quick.md").read_text()
-    assert "| ours |" in text and "| ours, 1 epoch |" in text and "median time to 99.0%" in text
+    accs = [r["final_accuracy"] for r in runs if r["recipe"] == "ours"]
+    o = result["ours"]
+    assert o["seeds"] == result["ours_1_epoch"]["seeds"] == [0, 1] and o["accuracies"] == accs
+    assert o["mean"] == pytest.approx(statistics.mean(accs))
+    assert o["std"] == pytest.approx(statistics.stdev(accs))
+    assert list(result["speedups"]) == refs
+    assert all(list(v) == [str(t) for t in THRESHOLDS] for v in result["speedups"].values())
+    assert set(result) == {"machine", "device", "fast", "args", "matmul_gflops",
+                           "matmul_gflops_at_end", "runs", "ours", "ours_1_epoch", "speedups"}
+    text = (tmp_path / "bench-cpu-fast.md").read_text()
+    assert "| reference MLP | 0 | 1 | fp32 |" in text and "| ours, 1 epoch | 1 | 1 |" in text
+    assert f"ours over seeds [0, 1]: {o['mean']:.2f} ± {o['std']:.2f}%" in text
+    assert "median time to 99.0%" in text and "- vs pytorch/examples: 99.0%: " in text
 
 
-def test_bench_runs_only_the_recipes_asked_for_and_picks_on_validation(tmp_path, capsys):
-    labels = ["ours", "ours, wide", "ours, deskewed", "ours, width-normalised"]
-    assert main(["bench", "--quick", "--only", *labels, "--seeds", "3", "--out",
-                 str(tmp_path), "--device", "cpu"]) == 0
-    result = json.loads((tmp_path / "bench-cpu-quick.json").read_text())
-    assert [(r["recipe"], r["seed"]) for r in result["runs"]] == [(x, 3) for x in labels]
-    assert result["ours_1_epoch"] is None and result["speedups"] == {}
-    (e,) = result["ensembles"]  # picked on validation among 3 groups x 3 test-time augmentations
-    members = [m.split(" (seed")[0] for m in e["members"]]
-    assert members in (["ours, wide"], ["ours", "ours, wide"], labels[:1] + labels[2:])
-    assert len(e["val"]) == 9
-    assert e["val"][f"{' + '.join(members)}, {e['tta'] or 'none'}"] == max(e["val"].values())
-    runs = {r["recipe"]: r for r in result["runs"]}
-    assert e["train_seconds"] == sum(runs[label]["train_seconds"] for label in members)
-    assert "ensembles over seeds: median" in (tmp_path / "bench-cpu-quick.md").read_text()
-
-
-def test_bench_all_data_ensembles_consecutive_seeds_with_the_fixed_augmentation(tmp_path):
-    assert main(["bench", "--quick", "--only", "ours, all 60k", "--seeds", "0", "1", "2", "3",
-                 "--out", str(tmp_path), "--device", "cpu"]) == 0
-    result = json.loads((tmp_path / "bench-cpu-quick.json").read_text())
-    runs = result["runs"]
-    assert [r["config"]["val_size"] for r in runs] == [0] * 4
-    assert result["ours"] is None and result["ensembles"] == []  # nothing to pick with
-    a = result["all_data"]
-    (e,) = a["ensembles"]  # seeds 0-2; seed 3 alone makes no ensemble of 3
-    assert e["seeds"] == [0, 1, 2] and e["tta"] == "warps" and a["median"] == e["accuracy"] > 50
-    assert e["train_seconds"] == sum(r["train_seconds"] for r in runs[:3])
-    assert a["accuracies"] == [r["final_accuracy"] for r in runs]
-    assert "all-60k ensembles: median" in (tmp_path / "bench-cpu-quick.md").read_text()
+def test_bench_only_runs_the_recipes_asked_for_with_the_references_as_published():
+    args = argparse.Namespace(only=["ours", "pytorch/examples"], seeds=[3, 4], fast=False,
+                              max_epochs=12)
+    (label, examples), *ours = configs(args)
+    assert label == "pytorch/examples" and examples.seed == 3
+    assert (examples.optimizer, examples.lr, examples.batch_size, examples.epochs,
+            examples.precision) == ("adadelta", 1.0, 64, 12, "fp32")  # capped at 12 epochs
+    assert [(label, cfg.seed, cfg.epochs) for label, cfg in ours] == [("ours", 3, 15),
+                                                                     ("ours", 4, 15)]

@@ -1,0 +1,115 @@
+"""This CPU natively against a stand-in for a laptop without AMX or AVX-512, side by side.
+
+The stand-in caps oneDNN and ATen at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2),
+as on most students' laptops, on the same cores. Each repeat runs the same command both ways,
+one after the other: one epoch of the best CNN's recipe (`train --model best --epochs 1`,
+precision left to `auto`), and with --notebook the whole notebook, top to bottom, in full mode,
+on a copy (the committed notebook and weights are never touched).
+
+    python benchmarks/laptop.py --repeats 3 --notebook   # about 25 minutes on 2 cores
+
+Writes results/laptop-cpu.{json,md}; prints the machine, every run, medians and ratios.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from mnist_digits.provenance import machine  # noqa: E402
+
+MODES = {"native": {}, "AVX2 stand-in": {"ONEDNN_MAX_CPU_ISA": "AVX2",
+                                         "ATEN_CPU_CAPABILITY": "avx2"}}
+NOTEBOOK = "MNIST_Handwritten_Digits.ipynb"
+
+
+def env_for(mode: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_FAST", *MODES["AVX2 stand-in"])}
+    return {**env, **MODES[mode], "PYTHONPATH": str(ROOT)}
+
+
+def one_epoch(mode: str, scratch: Path, data: str) -> dict:
+    """`train --model best --epochs 1`: its training seconds and the precision it chose."""
+    out = subprocess.run(
+        [sys.executable, "-m", "mnist_digits", "train", "--model", "best", "--epochs", "1",
+         "--out", str(scratch / "epoch.pth"), "--overwrite", "--data", data, "--device", "cpu",
+         "--json"], env=env_for(mode), cwd=ROOT, capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"seconds": result["train_seconds"], "precision": result["precision"]}
+
+
+def whole_notebook(mode: str, scratch: Path, data: str) -> dict:
+    """The notebook top to bottom in full mode on a copy of the repository: wall seconds."""
+    work = scratch / "repo"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns(".git", ".venv", "runs", "data"))
+    (work / "data").symlink_to(Path(data).resolve())
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
+                    "--execute", "--inplace", "--ExecutePreprocessor.timeout=-1", NOTEBOOK],
+                   env=env_for(mode), cwd=work, check=True, capture_output=True)
+    seconds = time.perf_counter() - start
+    cells = json.loads((work / NOTEBOOK).read_text())["cells"]
+    printed = json.dumps([c.get("outputs", []) for c in cells])
+    return {"seconds": seconds, "precision": "bf16" if "precision: bfloat16" in printed else "fp32"}
+
+
+def summarize(runs: dict) -> dict:
+    med = {k: {m: statistics.median(r["seconds"] for r in rs) for m, rs in v.items()}
+           for k, v in runs.items() if v}
+    return {k: {**v, "ratio": v["AVX2 stand-in"] / v["native"]} for k, v in med.items()}
+
+
+def markdown(result: dict) -> str:
+    m = result["machine"]
+    lines = [f"# This CPU natively against the AVX2 stand-in ({m['cpu']}, {m['threads']} "
+             f"threads, torch {m['torch']}, commit {m['git_commit']})", "",
+             "| what | mode | precision | seconds, each repeat | median |", "|---|---|---|---|---|"]
+    for what, modes in result["runs"].items():
+        for mode, rs in modes.items():
+            secs = ", ".join(f"{r['seconds']:.1f}" for r in rs)
+            lines.append(f"| {what} | {mode} | {rs[0]['precision']} | {secs} | "
+                         f"{result['medians'][what][mode]:.1f} |")
+    lines += [""] + [f"- {what}: the stand-in takes {v['ratio']:.2f}x as long as this CPU "
+                     f"natively (medians)" for what, v in result["medians"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--notebook", action="store_true", help="also time the whole notebook")
+    p.add_argument("--data", default=str(ROOT / "data"))
+    p.add_argument("--out", default=str(ROOT / "results"))
+    args = p.parse_args()
+    info = machine()
+    print(json.dumps(info), flush=True)
+    runs = {"one epoch, best CNN": {m: [] for m in MODES}, "whole notebook": {m: [] for m in MODES}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for repeat in range(args.repeats):
+            for mode in MODES:
+                r = one_epoch(mode, Path(tmp), args.data)
+                runs["one epoch, best CNN"][mode].append(r)
+                print(f"repeat {repeat}: one epoch, {mode}: {r}", flush=True)
+        for mode in MODES if args.notebook else ():
+            r = whole_notebook(mode, Path(tmp), args.data)
+            runs["whole notebook"][mode].append(r)
+            print(f"whole notebook, {mode}: {r}", flush=True)
+    runs = {k: v for k, v in runs.items() if any(v.values())}
+    result = {"machine": info, "runs": runs, "medians": summarize(runs)}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "laptop-cpu.json").write_text(json.dumps(result, indent=1))
+    (out / "laptop-cpu.md").write_text(markdown(result))
+    print(markdown(result) + f"wrote {out / 'laptop-cpu.md'} and {out / 'laptop-cpu.json'}")
+
+
+if __name__ == "__main__":
+    main()
