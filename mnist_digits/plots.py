@@ -40,6 +40,14 @@ def smoothing_floor(eps: float, classes: int = 10) -> float:
     return -(hit * math.log(hit) + (classes - 1) * miss * math.log(miss))
 
 
+def log_labels(unit: str = ""):
+    """Tick labels for a log axis: 1, 2, 3 and 5 times each power of ten, the rest unlabelled."""
+    def label(v, _):
+        lead = round(v / 10 ** math.floor(math.log10(v))) if v > 0 else 0
+        return f"{v:g}{unit}" if lead in (1, 2, 3, 5) else ""
+    return plt.FuncFormatter(label)
+
+
 def plot_histories(histories: dict, smoothing: dict | None = None):
     """Loss (train dashed, validation solid) and validation error per epoch, per model; a
     dotted line marks the loss floor of each model trained with label smoothing."""
@@ -57,8 +65,8 @@ def plot_histories(histories: dict, smoothing: dict | None = None):
     ax_err.set(xlabel="epoch", ylabel="validation error, % (log scale)", yscale="log",
                title="validation error (100% - accuracy)")
     for axis, unit in ((ax_loss.yaxis, ""), (ax_err.yaxis, "%")):
-        axis.set_major_formatter(plt.FuncFormatter(lambda v, _, u=unit: f"{v:g}{u}"))
-        axis.set_minor_formatter(plt.FuncFormatter(lambda v, _, u=unit: f"{v:g}{u}"))
+        axis.set_major_formatter(log_labels(unit))
+        axis.set_minor_formatter(log_labels(unit))
     ax_loss.legend(fontsize=7)
     ax_err.legend(fontsize=8)
     fig.tight_layout()
@@ -134,7 +142,7 @@ def plot_benchmarks(rows):
     ax.set(xscale="log", xlim=(0.1, max(30, 3 * max(errors))),
            xlabel="test error, % (log scale; shorter is better)",
            title="MNIST test error: published (grey) and ours (orange)")
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
+    ax.xaxis.set_major_formatter(log_labels("%"))
     ax.invert_yaxis()
     fig.tight_layout()
     return fig
