@@ -26,22 +26,6 @@ RUNS = [  # (label, model, overrides of config.RECIPES): the references as publi
 ]
 
 
-def add_arguments(p) -> None:
-    p.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch each (CI)")
-    from .cli import seed_int
-    p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2],
-                   help="seeds for each of our recipes")
-    p.add_argument("--data", default="data", help="MNIST folder (default data/)")
-    p.add_argument("--only", nargs="+", metavar="LABEL", choices=[r[0] for r in RUNS],
-                   help="run only these recipes, e.g. --only ours 'reference CNN'")
-    p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
-    p.add_argument("--out", help="folder for bench-DEVICE.{md,json} "
-                   "(default results/, or runs/ with --fast)")
-    from .cli import add_device
-    add_device(p)
-    p.set_defaults(run=run)
-
-
 def run_recipe(label, cfg, data, device, gflops: dict) -> dict:
     """Train one recipe, watching test accuracy after every epoch (not timed)."""
     reached, curve = {}, []

@@ -65,8 +65,19 @@ def add_predict(sub) -> None:
 
 
 def add_bench(sub) -> None:
-    from .bench import add_arguments
-    add_arguments(sub.add_parser("bench", help="benchmark recipes side by side"))
+    from . import bench
+    p = sub.add_parser("bench", help="benchmark recipes side by side")
+    p.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch each (CI)")
+    p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2],
+                   help="seeds for each of our recipes")
+    p.add_argument("--data", default="data", help="MNIST folder (default data/)")
+    p.add_argument("--only", nargs="+", metavar="LABEL", choices=[r[0] for r in bench.RUNS],
+                   help="run only these recipes, e.g. --only ours 'reference CNN'")
+    p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
+    p.add_argument("--out", help="folder for bench-DEVICE.{md,json} "
+                   "(default results/, or runs/ with --fast)")
+    add_device(p)
+    p.set_defaults(run=bench.run)
 
 
 def add_device(p) -> None:

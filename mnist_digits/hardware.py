@@ -1,8 +1,8 @@
 """Which device runs, and in which precision and memory layout: what this machine does fast.
 
-bfloat16 autocast is two to three times faster where the hardware computes bfloat16 natively
-(Intel AMX, AVX-512 BF16, GPUs from Ampere on) and several times *slower* where it must be
-emulated (most laptops), so it is never hard-coded: `resolve` turns "auto" into a choice."""
+bfloat16 autocast is faster where the hardware computes bfloat16 natively (Intel AMX, AVX-512
+BF16, GPUs from Ampere on) and several times *slower* where it must be emulated (most
+laptops), so it is never hard-coded: `resolve` turns "auto" into a choice."""
 import os
 import platform
 from dataclasses import replace

@@ -148,19 +148,6 @@ def plot_benchmarks(rows):
     return fig
 
 
-def ablation_table(study: dict):
-    """Markdown table of the one-change-at-a-time study (benchmarks/ablation.py)."""
-    from IPython.display import Markdown
-    lines = ["| step | change | validation accuracy | validation errors | training |",
-             "|---|---|---|---|---|"]
-    for s in study["steps"]:
-        std = f" ± {s['val_std']:.2f}" if s.get("val_std") else ""
-        errors = round(study["val_size"] * (100 - s["val_accuracy"]) / 100)
-        lines.append(f"| {s['step']} | {s['change']} | {s['val_accuracy']:.2f}%{std} | "
-                     f"{errors} of {study['val_size']:,} | {s['train_seconds']:.0f} s |")
-    return Markdown("\n".join(lines))
-
-
 def plot_ablation(study: dict):
     """Validation error and training time of each step, side by side."""
     steps = study["steps"]
@@ -178,29 +165,6 @@ def plot_ablation(study: dict):
     ax_err.invert_yaxis()
     fig.tight_layout()
     return fig
-
-
-def per_class_table(results: dict):
-    """Markdown table: accuracy per digit (rows) for each model (columns)."""
-    from IPython.display import Markdown
-    names = list(results)
-    lines = ["| digit | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for k in range(10):
-        cells = " | ".join(f"{results[n]['per_class'][k]:.2f}%" for n in names)
-        lines.append(f"| {k} | {cells} |")
-    cells = " | ".join(f"**{results[n]['accuracy']:.2f}%**" for n in names)
-    lines.append(f"| **all** | {cells} |")
-    return Markdown("\n".join(lines))
-
-
-def benchmark_table(rows) -> str:
-    """Markdown table of test accuracy and error rate, best last."""
-    lines = ["| model | test accuracy | error rate |", "|---|---|---|"]
-    for r in rows:
-        std = f" ± {r['std']:.2f}" if r.get("std") else ""
-        name = f"**{r['name']}**" if r["ours"] else r["name"]
-        lines.append(f"| {name} | {r['accuracy']:.2f}%{std} | {100 - r['accuracy']:.2f}% |")
-    return "\n".join(lines)
 
 
 def show_predictions(results):

@@ -1,5 +1,6 @@
-"""The benchmark's headline figures (over seeds, speed-ups) and its Markdown, and the
-notebook's comparison with published figures."""
+"""Tables: the benchmark's headline figures (over seeds, speed-ups) and its Markdown, and the
+notebook's Markdown tables (per-class accuracy, the comparison with published figures, the
+one-change-at-a-time study)."""
 import json
 import statistics
 from pathlib import Path
@@ -127,3 +128,39 @@ def comparison_rows(measured: dict, bench_file="results/bench-cpu.json",
                 rows.append({"name": f"{REFERENCE_RERUNS[r['recipe']]}, {r['epochs']} "
                              f"epochs{where}", "accuracy": r["final_accuracy"], "ours": True})
     return sorted(rows, key=lambda r: r["accuracy"])
+
+
+def per_class_table(results: dict):
+    """Markdown table: accuracy per digit (rows) for each model (columns)."""
+    from IPython.display import Markdown
+    names = list(results)
+    lines = ["| digit | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for k in range(10):
+        cells = " | ".join(f"{results[n]['per_class'][k]:.2f}%" for n in names)
+        lines.append(f"| {k} | {cells} |")
+    cells = " | ".join(f"**{results[n]['accuracy']:.2f}%**" for n in names)
+    lines.append(f"| **all** | {cells} |")
+    return Markdown("\n".join(lines))
+
+
+def benchmark_table(rows) -> str:
+    """Markdown table of test accuracy and error rate, best last."""
+    lines = ["| model | test accuracy | error rate |", "|---|---|---|"]
+    for r in rows:
+        std = f" ± {r['std']:.2f}" if r.get("std") else ""
+        name = f"**{r['name']}**" if r["ours"] else r["name"]
+        lines.append(f"| {name} | {r['accuracy']:.2f}%{std} | {100 - r['accuracy']:.2f}% |")
+    return "\n".join(lines)
+
+
+def ablation_table(study: dict):
+    """Markdown table of the one-change-at-a-time study (benchmarks/ablation.py)."""
+    from IPython.display import Markdown
+    lines = ["| step | change | validation accuracy | validation errors | training |",
+             "|---|---|---|---|---|"]
+    for s in study["steps"]:
+        std = f" ± {s['val_std']:.2f}" if s.get("val_std") else ""
+        errors = round(study["val_size"] * (100 - s["val_accuracy"]) / 100)
+        lines.append(f"| {s['step']} | {s['change']} | {s['val_accuracy']:.2f}%{std} | "
+                     f"{errors} of {study['val_size']:,} | {s['train_seconds']:.0f} s |")
+    return Markdown("\n".join(lines))
