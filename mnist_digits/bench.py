@@ -15,14 +15,12 @@ from .provenance import machine
 from .report import THRESHOLDS, markdown, speedups, summarize_fast, summarize_ours
 from .train import train_model
 
-PLAIN = dict(augment=0.0, precision="fp32", layout="contiguous", label_smoothing=0.0,
-             weight_decay=0.0)  # as published: float32, the default memory layout
-RUNS = [  # (label, model, overrides of config.RECIPES): the references as published
-    ("reference MLP", "mlp", dict(PLAIN, epochs=20, batch_size=128, lr=1e-3, schedule="constant")),
-    ("reference CNN", "cnn", dict(PLAIN, epochs=45, batch_size=128, lr=1e-3, schedule="constant")),
-    ("pytorch/examples", "examples", PLAIN),  # config.RECIPES["examples"] is its own recipe
-    ("ours, 1 epoch", "best", dict(epochs=1, augment=0.5)),
-    ("ours", "best", {}),
+RUNS = [  # (label, recipe in config.RECIPES): the references as published, then ours
+    ("reference MLP", "reference-mlp"),
+    ("reference CNN", "reference-cnn"),
+    ("pytorch/examples", "examples"),
+    ("ours, 1 epoch", "best-1-epoch"),
+    ("ours", "best"),
 ]
 
 
@@ -61,12 +59,12 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> dict:
 
 def configs(args):
     """(label, Config) for every run: each reference once, ours once per seed."""
-    for label, name, overrides in RUNS:
+    for label, name in RUNS:
         if args.only and label not in args.only:
             continue
         seeds = args.seeds if label.startswith("ours") else [args.seeds[0]]
         for seed in seeds:
-            cfg = recipe(name, fast=args.fast, seed=seed, **overrides)
+            cfg = recipe(name, fast=args.fast, seed=seed)
             if args.fast:
                 cfg = replace(cfg, epochs=1)
             elif args.max_epochs and not label.startswith("ours"):

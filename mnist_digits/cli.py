@@ -35,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mnist_digits", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model and save its checkpoint")
-    t.add_argument("--model", choices=list(RECIPES), default="best")
+    t.add_argument("--model", choices=list(RECIPES), default="best", help="a model (linear, "
+                   "mlp, cnn, best, examples) or another recipe of config.RECIPES")
     t.add_argument("--epochs", type=positive_int, help="default: the model's recipe")
     t.add_argument("--seed", type=seed_int, default=0)
     t.add_argument("--out", help="checkpoint to write (default runs/MODEL-seedS.pth)")
@@ -59,9 +60,33 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a probability from 0 to 1, got {text!r}")
+    return value
+
+
 def add_predict(sub) -> None:
-    from .predict import add_arguments
-    add_arguments(sub.add_parser("predict", help="read digits from your own images"))
+    from . import predict
+    p = sub.add_parser(
+        "predict", help="read digits from your own images",
+        description="Read the digit in each image: a photo or scan of any size, dark ink on "
+        "light paper or the reverse, one digit per image.",
+        epilog="Folders are read one level deep (image files by extension, sorted by name). "
+        "Exit status: 0 if every image was read, 1 if any failed (the others are still "
+        "predicted), 2 if the weights could not be loaded.")
+    p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
+                   help="image files, or folders of them")
+    p.add_argument("--weights", default=DEFAULT_WEIGHTS, metavar="FILE",
+                   help="checkpoint to use (default weights/best.pth)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line per image")
+    p.add_argument("--threshold", type=probability, default=0.5, metavar="P",
+                   help="flag a prediction [uncertain] below this probability (default 0.5)")
+    p.set_defaults(run=predict.run)
 
 
 def add_bench(sub) -> None:
@@ -93,7 +118,7 @@ def cmd_train(args) -> int:
     cfg = recipe(args.model, fast=args.fast or args.dry_run, seed=args.seed, data_dir=args.data,
                  precision=args.precision, **({"val_size": 0} if args.all_data else {}))
     cfg = replace(cfg, epochs=args.epochs) if args.epochs else cfg
-    out = args.out or f"runs/{cfg.model}-seed{cfg.seed}.pth"
+    out = args.out or f"runs/{args.model}-seed{cfg.seed}.pth"
     if Path(out).exists() and not args.overwrite:  # say so now, not after training
         raise MnistError(f"{out} already exists and was not overwritten. Choose another --out "
                          f"file, or pass --overwrite to replace it.")

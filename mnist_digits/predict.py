@@ -1,5 +1,4 @@
 """Predict digits in your own images: python -m mnist_digits predict IMAGE_OR_FOLDER..."""
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -13,11 +12,6 @@ from .preprocess import prepare, to_tensor
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 SUFFIX_LIST = " ".join(sorted(IMAGE_SUFFIXES))
-EPILOG = ("Folders are read one level deep (image files by extension, sorted by name). "
-          "Exit status: 0 if every image was read, 1 if any failed (the others are still "
-          "predicted), 2 if the weights could not be loaded.")
-
-
 def expand_inputs(paths) -> list[tuple[Path, MnistError | None]]:
     """(path, None) per file as given and per image in a folder (sorted by name); an empty
     folder gives (folder, MnistError)."""
@@ -84,30 +78,6 @@ def format_line(r: dict) -> str:
 
 def to_json(r: dict) -> str:
     return json.dumps({k: v for k, v in r.items() if k != "image"})
-
-
-def probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a probability from 0 to 1, got {text!r}")
-    return value
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.description = ("Read the digit in each image: a photo or scan of any size, dark ink on "
-                     "light paper or the reverse, one digit per image.")
-    p.epilog = EPILOG
-    p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
-                   help="image files, or folders of them")
-    p.add_argument("--weights", default=DEFAULT_WEIGHTS, metavar="FILE",
-                   help="checkpoint to use (default weights/best.pth)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line per image")
-    p.add_argument("--threshold", type=probability, default=0.5, metavar="P",
-                   help="flag a prediction [uncertain] below this probability (default 0.5)")
-    p.set_defaults(run=run)
 
 
 def run(args) -> int:

@@ -62,3 +62,10 @@ def test_augmentation_keeps_shape_and_background():
     assert torch.allclose(out[:, :, 0, 0], torch.tensor(-0.42))  # corners stay background
     assert not torch.allclose(out, x)  # but the digit moved
     assert torch.equal(random_affine(x, 0.0, torch.Generator()), x)  # strength 0: identity
+
+
+def test_every_recipe_builds_a_known_model():
+    from mnist_digits.config import RECIPES
+    from mnist_digits.models import MODELS
+    assert {recipe(name).model for name in RECIPES} <= set(MODELS)
+    assert recipe("reference-cnn").model == "cnn" and recipe("reference-cnn").epochs == 45
