@@ -50,7 +50,10 @@ def whole_notebook(mode: str, scratch: Path, data: str) -> dict:
     work = scratch / "repo"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns(".git", ".venv", "runs", "data"))
-    (work / "data").symlink_to(Path(data).resolve())
+    try:
+        (work / "data").symlink_to(Path(data).resolve(), target_is_directory=True)
+    except OSError:  # Windows without developer mode: no symlinks, so a copy
+        shutil.copytree(Path(data).resolve(), work / "data")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
                     "--execute", "--inplace", "--ExecutePreprocessor.timeout=-1", NOTEBOOK],

@@ -2,11 +2,11 @@
 import contextlib
 import ctypes
 import gc
-import os
 import statistics
 import threading
 import time
 
+import psutil
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -18,8 +18,7 @@ class PeakMemory:
         self.cuda, self.peak, self._stop = device.type == "cuda", 0, threading.Event()
 
     def _rss(self) -> int:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        return psutil.Process().memory_info().rss  # Linux, macOS and Windows alike
 
     def _watch(self):
         while not self._stop.wait(0.05):
@@ -44,6 +43,7 @@ class PeakMemory:
         else:
             self._stop.set()
             self._thread.join()
+            self.peak = max(self.peak, self._rss())  # a block shorter than one sampling period
         self.mib = (self.peak - self.base) / 2**20  # above what the process held before
 
 
