@@ -1,83 +1,17 @@
 """Any image of one handwritten digit -> a 28x28 MNIST-like array, made the way MNIST was:
 grey -> lighting flattened -> ink bright on black -> soft ink (Otsu, no specks) -> cropped ->
 thin strokes thickened -> longer side 20 px -> 28x28 with the centre of mass at (14, 14)."""
-import warnings
-from pathlib import Path
-
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 from scipy import ndimage
 
 from .errors import MnistError
+from .images import load_bytes, load_image, to_gray
 
-MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs
 WORK_SIDE = 1024  # images are shrunk to this longer side before the pixel work
 SIZE, FIT, CENTER = 28, 20, 14.0  # MNIST: 28x28 field, 20x20 box, centre of mass at (14, 14)
 MIN_STROKE = 2.0  # px at the 20-px scale; MNIST strokes are 2.0-3.8 px (5th-95th percentile)
-
-
-def load_image(path) -> Image.Image:
-    """Open and fully decode one still image, EXIF orientation applied; MnistError naming path."""
-    path = Path(path)
-    if not path.is_file():
-        what = "is a folder, not an image" if path.is_dir() else "no such file"
-        raise MnistError(f"{path}: {what}. Check the path.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                check_frames(path, img)
-                img.load()  # decode now, so a truncated file fails here
-                return ImageOps.exif_transpose(img)
-    except MnistError:
-        raise
-    except PermissionError:
-        raise MnistError(f"{path}: permission denied. Check the file's permissions.") from None
-    except UnidentifiedImageError:
-        raise MnistError(f"{path}: not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, "
-                         f"WebP...). Export the picture in one of those formats.") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise MnistError(f"{path}: too many pixels (over {MAX_PIXELS:,}); refused as a possible "
-                         f"decompression bomb. Resize the picture first.") from None
-    except Exception as e:  # Pillow's decoders raise OSError, ValueError, EOFError, ...
-        raise MnistError(f"{path}: could not be decoded, the file is truncated or damaged "
-                         f"({type(e).__name__}: {e}). Re-save or re-copy it.") from None
-
-
-def check_frames(path: Path, img: Image.Image) -> None:
-    """Refuse oversized and multi-frame images (phone MPO photos keep their first frame)."""
-    if img.width * img.height > MAX_PIXELS:
-        raise Image.DecompressionBombError(f"{img.width}x{img.height}")
-    if getattr(img, "n_frames", 1) > 1 and img.format != "MPO":
-        raise MnistError(f"{path}: animated image ({img.n_frames} frames): save one frame "
-                         f"as a still PNG or JPEG.")
-
-
-def to_gray(img: Image.Image) -> np.ndarray:
-    """Grey levels in [0, 1] (float32); transparency is laid on paper (see on_paper)."""
-    if img.mode.startswith(("I", "F")):  # 16/32-bit integer or float: stretch to [0, 1]
-        x = np.nan_to_num(np.asarray(img, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-        return (x - x.min()) / max(float(x.max() - x.min()), 1e-12)
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
-        rgba = np.asarray(img.convert("RGBA"), np.float32) / 255
-        return on_paper(rgba[..., :3] @ np.float32([0.299, 0.587, 0.114]), rgba[..., 3])
-    try:
-        return np.asarray(img.convert("L"), np.float32) / 255
-    except ValueError:  # modes with no direct route to L (LAB, HSV)
-        return np.asarray(img.convert("RGB").convert("L"), np.float32) / 255
-
-
-def on_paper(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Composite onto a flat paper. Mostly opaque: a photo with clear margins, so the paper is
-    the opaque pixels' median. Mostly clear: strokes on transparency (white or black ink), so
-    the paper is white under dark strokes and black under light ones."""
-    opaque = alpha > 0.5
-    if opaque.all() or not opaque.any():
-        return gray if opaque.all() else np.ones_like(gray)
-    strokes = float(np.median(gray[opaque]))
-    paper = strokes if opaque.mean() > 0.5 else float(strokes < 0.5)
-    return gray * alpha + paper * (1 - alpha)
 
 
 def shrink(gray: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
@@ -91,30 +25,61 @@ def shrink(gray: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
 
 
 def robust_sigma(x: np.ndarray) -> float:
-    """Noise level from the median absolute deviation (ignores the ink minority)."""
+    """Noise level from the median absolute deviation (ignores an outlying minority)."""
     return 1.4826 * float(np.median(np.abs(x - np.median(x))))
 
 
+def pixel_noise(x: np.ndarray) -> float:
+    """Noise level from differences of neighbouring pixels: ink, antialiased edges and uneven
+    light are smooth, so they barely move the median difference, however much of it there is."""
+    d = [np.abs(np.diff(x, axis=a)) for a in (0, 1) if x.shape[a] > 1]  # per axis: a thin
+    return min(1.4826 * float(np.median(v)) / np.sqrt(2) for v in d) if d else 0.0  # stroke
+
+
+def frame(x: np.ndarray) -> np.ndarray:
+    """The picture's outermost pixels: mostly paper, even in a tight crop of a digit."""
+    return np.concatenate([x[0], x[-1], x[1:-1, 0], x[1:-1, -1]])
+
+
+def near(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Pixels of x within 3 sigma (at least 0.02) of ref's median: ref's kind of pixel."""
+    return np.abs(x - np.median(ref)) <= max(3 * robust_sigma(ref), 0.02)
+
+
+def paper_mask(x: np.ndarray, rounds: int = 3) -> np.ndarray:
+    """The paper, not the ink: start from the border pixels on the side of the Otsu threshold
+    that holds most of the border (a digit, however tight the crop, rarely covers half of it),
+    then refine from the paper pixels found. The noise and the background are measured on
+    these pixels, so a digit filling the frame cannot hide them."""
+    edge = frame(x)
+    light = edge > otsu(x)
+    ref = edge[light] if light.mean() >= 0.5 else edge[~light]
+    for _ in range(rounds):  # its commonest grey, not the antialiased edges of strokes
+        ref = ref[near(ref, ref)]
+    keep = near(x, ref)
+    for _ in range(rounds):
+        keep = near(x, x[keep])
+    return keep
+
+
 def flatten_background(gray: np.ndarray, rounds: int = 3) -> np.ndarray:
-    """Subtract uneven lighting: a quadratic surface fitted to the paper, ink pixels left out
-    as outliers. Returns the residual: paper about 0, ink clearly above or below it."""
+    """Subtract uneven lighting: a quadratic surface fitted to the paper (a flat level when
+    the paper is under half the picture). Returns the residual: paper about 0, ink clearly
+    above or below it."""
     h, w = gray.shape
     step = max(1, max(h, w) // 64)
     ys, xs = np.mgrid[0:h:step, 0:w:step] / max(h, w)
-    a = np.stack([t.ravel() for t in quadratic(ys, xs)], 1)
-    b = gray[::step, ::step].ravel()
-    keep = near_median(b, np.ones(b.shape, bool))  # first guess: the commonest grey
+    sample = gray[::step, ::step]
+    keep = paper_mask(sample).ravel()
+    terms = 6 if 0.5 <= keep.mean() < 0.98 and keep.sum() >= 50 else 1
+    a = np.stack([t.ravel() for t in quadratic(ys, xs)[:terms]], 1)
+    b = sample.ravel()
     for _ in range(rounds):
         coef = np.linalg.lstsq(a[keep], b[keep], rcond=None)[0]
-        keep = near_median(b - a @ coef, keep)
+        keep = near(b - a @ coef, (b - a @ coef)[keep])
     y, x = np.arange(h)[:, None] / max(h, w), np.arange(w)[None, :] / max(h, w)
-    background = sum(c * t for c, t in zip(coef, quadratic(y, x), strict=True))
+    background = sum(c * t for c, t in zip(coef, quadratic(y, x), strict=False))
     return (gray - background).astype(np.float32)
-
-
-def near_median(r: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Pixels within 3 sigma of the kept pixels' median: the paper, not the ink."""
-    return np.abs(r - np.median(r[keep])) <= max(3 * robust_sigma(r[keep]), 0.02)
 
 
 def quadratic(y, x) -> list:
@@ -122,10 +87,23 @@ def quadratic(y, x) -> list:
 
 
 def ink_on_black(x: np.ndarray) -> np.ndarray:
-    """Background to 0 and ink positive: the ink is the heavier tail beyond 3 sigma."""
-    d = x - np.median(x)
-    t = 3 * max(robust_sigma(d), 1e-3)
+    """Paper to 0 and ink positive. The paper is the side of the Otsu split holding most of
+    the border; when neither holds 3/4 of it (a thick digit filling the frame), the side in
+    more pieces (corners and holes); on a tie, the ink is the heavier tail beyond 3 sigma."""
+    light = x > otsu(x)
+    border = frame(light).mean() - 0.5  # > 0: the paper is light
+    vote = border if abs(border) >= 0.25 else pieces_of(light) - pieces_of(~light)
+    if vote > 0:
+        return np.median(x[light]) - x
+    if vote < 0:
+        return x - np.median(x[~light])
+    d, t = x - np.median(x[paper_mask(x)]), 3 * max(pixel_noise(x), 1e-3)
     return d if d[d > t].sum() >= -d[d < -t].sum() else -d
+
+
+def pieces_of(mask: np.ndarray) -> int:
+    """Connected parts at least 5% the size of the largest."""
+    return int(drop_specks(mask).any() and ndimage.label(drop_specks(mask), np.ones((3, 3)))[1])
 
 
 def otsu(x: np.ndarray, bins: int = 256) -> float:
@@ -151,17 +129,49 @@ def drop_specks(mask: np.ndarray, keep: float = 0.05) -> np.ndarray:
 def find_ink(x: np.ndarray) -> np.ndarray:
     """Soft ink in [0, 1] from bright-on-black x: Otsu mask, specks dropped, antialiased edges
     kept. Raises MnistError('no digit found') when nothing stands out of the noise."""
-    sigma = robust_sigma(x)
+    sigma = pixel_noise(x)
     t = max(otsu(x), 3 * sigma)
     mask = x > t
     level = float(np.percentile(x[mask], 90)) if mask.any() else 0.0
     mask = drop_specks(mask)
-    if level < max(0.05, 6 * sigma) or mask.sum() < 10:
+    if not stands_out(mask, level, sigma):
         raise MnistError("no digit found: nothing stands out from the background. Use a "
                          "photo or scan of one dark digit on light paper (or light on dark).")
     low = min(max(t / 2, 3 * sigma), 0.9 * t)
     soft = np.clip((x - low) / (level - low), 0, 1)
     return (soft * ndimage.binary_dilation(mask, iterations=2)).astype(np.float32)
+
+
+def find_digit(x: np.ndarray) -> np.ndarray:
+    """find_ink in the polarity ink_on_black chose, else in the other one (a digit covering
+    most of the border looks like paper), else the whole picture when all that is not ink is
+    a few specks at its border (a thick bar of a '1' cropped tight)."""
+    try:
+        return find_ink(x)
+    except MnistError as e:
+        error = e
+    try:
+        return find_ink(-x)
+    except MnistError:
+        pass
+    for y in (x, -x):
+        specks = y > otsu(y)
+        labels, n = ndimage.label(specks)
+        contrast = float(np.percentile(y[specks], 90) - np.median(y)) if n else 0.0
+        clear = contrast >= max(0.03, 6 * pixel_noise(y)) and specks.mean() < 0.2
+        if clear and set(frame(labels)) >= set(range(1, n + 1)):  # all touch the border
+            return (~specks).astype(np.float32)
+    raise error
+
+
+def stands_out(mask: np.ndarray, level: float, sigma: float) -> bool:
+    """A digit: ink at least 0.03 above the paper and 6 noise sigmas, or 3.5 sigmas when its
+    largest stroke covers 1% of the picture (noise never joins into a blob that large)."""
+    if level < 0.03 or mask.sum() < 10:
+        return False
+    labels, n = ndimage.label(mask, np.ones((3, 3)))
+    largest = np.bincount(labels.ravel())[1:].max()
+    return level >= 6 * sigma or (level >= 3.5 * sigma and largest >= 0.01 * mask.size)
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
@@ -212,18 +222,20 @@ def center_by_mass(digit: np.ndarray, size: int = SIZE, center: float = CENTER) 
 def to_mnist(img: Image.Image) -> np.ndarray:
     """A PIL image of one digit -> (28, 28) float32 in [0, 1], white ink on black."""
     x = ink_on_black(flatten_background(shrink(to_gray(img))))
-    return center_by_mass(fit_20px(thicken(crop_to_ink(find_ink(x)))))
+    return center_by_mass(fit_20px(thicken(crop_to_ink(find_digit(x)))))
 
 
-def prepare(path) -> np.ndarray:
-    """load_image + to_mnist; every MnistError names the file."""
-    img = load_image(path)
+def prepare(source, name: str = "upload") -> np.ndarray:
+    """An image file's path, or its bytes (an upload, read in memory) -> the (28, 28) digit;
+    every MnistError names the file."""
+    name = name if isinstance(source, bytes) else str(source)
+    img = load_bytes(source, name) if isinstance(source, bytes) else load_image(source)
     try:
         return to_mnist(img)
     except MnistError as e:
-        raise MnistError(f"{path}: {e}") from None
+        raise MnistError(f"{name}: {e}") from None
     except (ValueError, np.linalg.LinAlgError) as e:  # degenerate pixels: one file, not all
-        raise MnistError(f"{path}: could not be processed ({e}). Re-save it as an ordinary "
+        raise MnistError(f"{name}: could not be processed ({e}). Re-save it as an ordinary "
                          f"8-bit PNG or JPEG.") from None
 
 

@@ -4,6 +4,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from mnist_digits import images
 from mnist_digits import preprocess as pp
 from mnist_digits.errors import MnistError
 
@@ -236,7 +237,7 @@ def test_noise_only_image(tmp_path):
 
 def test_decompression_bomb(tmp_path, monkeypatch):
     path = save(ring(), tmp_path / "bomb.png")
-    monkeypatch.setattr(pp, "MAX_PIXELS", 100 * 100)
+    monkeypatch.setattr(images, "MAX_PIXELS", 100 * 100)
     assert_error(path, "decompression bomb")
 
 

@@ -1,0 +1,173 @@
+"""Digits that fill their frame, made from the MNIST test digits, and how well `predict` reads them.
+
+Kinds (one image per digit and kind, seeded per image; polarity dark-on-light or light-on-dark):
+  mnist    the 28x28 test digit itself, as a PNG (white on black): clean MNIST through predict
+  tight    grey tight crop of the digit, longer side 16-64 px, aspect kept (PNG)
+  thick    the same with strokes about twice as thick (a marker on a sticky note)
+  binary   black-and-white bitmap of the tight crop, 16-64 px (1-bit PNG)
+  faint    a pen 12-30% darker than tinted paper, 0-4 px margin, sensor noise (JPEG)
+  edge     a larger digit on paper touching one or two sides of the picture (PNG)
+Files are OUT/KIND/00042_label7.EXT. With --weights, each kind goes through `predict`
+(preprocessing included); accuracy and refusals are reported per kind, beside the same model on
+the same digits, clean. The last line is JSON.
+
+Run: python benchmarks/frame_filling.py --limit 1000 --weights weights/best.pth
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # importable from a checkout
+from mnist_digits.checkpoints import load_checkpoint  # noqa: E402
+from mnist_digits.cli import positive_int  # noqa: E402
+from mnist_digits.data import load_mnist  # noqa: E402
+from mnist_digits.errors import MnistError  # noqa: E402
+from mnist_digits.predict import predict, predict_paths  # noqa: E402
+from mnist_digits.provenance import machine  # noqa: E402
+
+
+def tight(ink: np.ndarray) -> np.ndarray:
+    """Crop float ink (white on black, [0, 1]) to the box of its visible pixels."""
+    rows, cols = np.flatnonzero((ink > 0.05).any(1)), np.flatnonzero((ink > 0.05).any(0))
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def resize(ink: np.ndarray, side: int) -> np.ndarray:
+    """Longer side to `side` px, aspect kept (bicubic), clipped to [0, 1]."""
+    h, w = ink.shape
+    size = (max(1, round(w * side / max(h, w))), max(1, round(h * side / max(h, w))))
+    img = Image.fromarray(ink.astype(np.float32)).resize(size, Image.BICUBIC)
+    return np.clip(np.asarray(img), 0, 1)
+
+
+def thicker(ink: np.ndarray) -> np.ndarray:
+    """Strokes about twice as thick: grey dilation at 4x scale with a disk of radius 5."""
+    big = resize(ink, 4 * max(ink.shape))
+    disk = np.hypot(*np.mgrid[-5:6, -5:6]) <= 5
+    return resize(ndimage.grey_dilation(big, footprint=disk), max(ink.shape))
+
+
+def paint(ink: np.ndarray, paper, pen) -> np.ndarray:
+    """Ink in [0, 1] -> RGB floats: pen colour where ink is 1, paper where it is 0."""
+    return ink[..., None] * np.float32(pen) + (1 - ink[..., None]) * np.float32(paper)
+
+
+def polarity(ink: np.ndarray, rng) -> np.ndarray:
+    """Grey picture: light-on-dark (ink as is) or dark-on-light, at random."""
+    return ink if rng.random() < 0.5 else 1 - ink
+
+
+def make(kind: str, digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """One (28, 28) uint8 MNIST digit -> a picture of the given kind."""
+    if kind == "mnist":
+        return Image.fromarray(digit)
+    ink = tight(digit.astype(np.float32) / 255)
+    if kind == "tight":
+        return gray(polarity(resize(ink, int(rng.integers(16, 65))), rng))
+    if kind == "thick":
+        return gray(polarity(resize(tight(thicker(ink)), int(rng.integers(24, 65))), rng))
+    if kind == "binary":
+        bits = polarity(resize(ink, int(rng.integers(16, 65))) > 0.5, rng)
+        return Image.fromarray(np.asarray(bits, bool))
+    if kind == "faint":
+        return faint(resize(ink, int(rng.integers(20, 81))), rng)
+    if kind == "edge":
+        return edge(resize(ink, int(rng.integers(40, 121))), rng)
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def gray(x: np.ndarray) -> Image.Image:
+    return Image.fromarray((x * 255).round().astype(np.uint8))
+
+
+def faint(ink: np.ndarray, rng) -> Image.Image:
+    """Pen slightly darker than grey or tinted paper, a 0-4 px margin, noise, JPEG-ready RGB."""
+    ink = np.pad(ink, [(int(rng.integers(0, 5)),) * 2] * 2)
+    paper = rng.uniform(0.55, 0.95) * np.float32([1, rng.uniform(0.9, 1), rng.uniform(0.8, 1)])
+    pen = paper * (1 - rng.uniform(0.12, 0.30))
+    img = paint(ink, paper, pen) + rng.normal(0, rng.uniform(0.003, 0.015), (*ink.shape, 3))
+    return Image.fromarray((img.clip(0, 1) * 255).round().astype(np.uint8))
+
+
+def edge(ink: np.ndarray, rng) -> Image.Image:
+    """Dark pen on paper, the digit touching one or two sides; the others get a margin."""
+    margins = rng.integers(5, 40, 4)
+    margins[rng.choice(4, int(rng.integers(1, 3)), replace=False)] = 0
+    ink = np.pad(ink, [(margins[0], margins[1]), (margins[2], margins[3])])
+    img = paint(ink, rng.uniform(0.75, 0.95), rng.uniform(0.05, 0.3))
+    img = img[..., 0] + rng.normal(0, 0.01, ink.shape)
+    return gray(img.clip(0, 1))
+
+
+KINDS = {"mnist": "png", "tight": "png", "thick": "png", "binary": "png", "faint": "jpg",
+         "edge": "png"}  # kind -> file type
+
+
+def generate(images, labels, out: Path, kind: str, seed: int = 0) -> list[Path]:
+    """Write one picture per digit into out/kind; returns the paths in test-set order."""
+    (out / kind).mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, (digit, label) in enumerate(zip(images, labels, strict=True)):
+        rng = np.random.default_rng([seed, i, list(KINDS).index(kind)])
+        path = out / kind / f"{i:05d}_label{int(label)}.{KINDS[kind]}"
+        make(kind, digit, rng).save(path, **({"quality": 85} if KINDS[kind] == "jpg" else {}))
+        paths.append(path)
+    return paths
+
+
+def score(model, meta, paths, labels) -> dict:
+    """Accuracy (refusals count as wrong) and refusals through predict, with the time taken."""
+    start = time.perf_counter()
+    results = predict_paths(model, meta, paths)
+    seconds = time.perf_counter() - start
+    preds = np.array([r.get("digit", -1) for r in results])
+    return {"accuracy": round(100 * float((preds == labels).mean()), 2),
+            "refused": int((preds < 0).sum()),
+            "ms_per_image": round(1000 * seconds / len(labels), 1)}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default="runs/frame_filling", help="folder for the images")
+    p.add_argument("--limit", type=positive_int, default=1000, help="first N test digits")
+    p.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=["test", "train"], default="test",
+                   help="digits to draw from: tune the preprocessing on train, report on test")
+    p.add_argument("--data", default="data", help="MNIST folder (default data/)")
+    p.add_argument("--weights", help="checkpoint to evaluate (else: only write the images)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        model, meta = load_checkpoint(args.weights) if args.weights else (None, None)
+        images, labels = load_mnist(args.data, train=args.split == "train")
+        images, labels = images[: args.limit].numpy(), labels[: args.limit].numpy()
+        summary = {"model": meta and meta.get("model"), "weights": args.weights,
+                   "images_per_kind": len(labels), "split": args.split, "seed": args.seed,
+                   "kinds": {}}
+        if args.weights:
+            clean = predict(model, meta, images.astype(np.float32) / 255).argmax(1)
+            summary["clean_accuracy"] = round(100 * float((clean == labels).mean()), 2)
+        for kind in args.kinds:
+            paths = generate(images, labels, Path(args.out), kind, args.seed)
+            if args.weights:
+                summary["kinds"][kind] = score(model, meta, paths, labels)
+                print(f"{kind:>7}: {summary['kinds'][kind]}", flush=True)
+    except MnistError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps({**summary, "machine": machine()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
