@@ -1,4 +1,4 @@
-"""Command line: python -m mnist_digits {train,evaluate,predict,bench} ..."""
+"""Command line: python -m mnist_digits {train,evaluate,predict,serve,bench} ..."""
 import argparse
 import json
 import sys
@@ -56,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
         add_device(s)
         s.add_argument("--json", action="store_true", help="end with one JSON line of results")
     add_predict(sub)
+    add_serve(sub)
     add_bench(sub)
     return p
 
@@ -87,6 +88,31 @@ def add_predict(sub) -> None:
     p.add_argument("--threshold", type=probability, default=0.5, metavar="P",
                    help="flag a prediction [uncertain] below this probability (default 0.5)")
     p.set_defaults(run=predict.run)
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return value
+
+
+def add_serve(sub) -> None:
+    p = sub.add_parser(
+        "serve", help="a local web page: draw a digit or drop a photo, see the model read it",
+        description="Serve a page where you draw a digit (mouse, pen or finger) or drop a "
+        "photo, and see the 28x28 image the model reads and its ten probabilities.",
+        epilog="Only this computer can open the page unless --host says otherwise (0.0.0.0: "
+        "every network the computer is on). Nothing is written to disk.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
+                   "127.0.0.1: this computer only)")
+    p.add_argument("--port", type=port_number, default=8000, help="default 8000")
+    p.add_argument("--weights", default=DEFAULT_WEIGHTS, metavar="FILE",
+                   help="checkpoint to use (default weights/best.pth)")
+    p.set_defaults(run=cmd_serve)
 
 
 def add_bench(sub) -> None:
@@ -145,6 +171,11 @@ def cmd_evaluate(args) -> int:
     x = normalise(images, mean, std).to(device)
     return report(meta["model"], evaluate(model.to(device), x, labels.to(device)), args.weights,
                   args.json)
+
+
+def cmd_serve(args) -> int:
+    from .serve import run  # starlette and uvicorn load only for this command
+    return run(args)
 
 
 def report(model: str, m: dict, weights, as_json: bool, extra: dict | None = None) -> int:

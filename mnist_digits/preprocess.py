@@ -46,17 +46,26 @@ def near(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.abs(x - np.median(ref)) <= max(3 * robust_sigma(ref), 0.02)
 
 
+def border_paper(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The paper on the border (a digit, however tight the crop, rarely covers half of it):
+    (seed, side). When 3/4 of the border lies on one side of the Otsu threshold (two tones:
+    paper, and ink touching the border), side is that side and seed its half farthest from
+    the threshold (flat paper, not the antialiased edges of strokes); otherwise (Otsu split
+    the paper's shading) both are the whole border."""
+    edge, t = frame(x), otsu(x)
+    light = (edge > t).mean()
+    if max(light, 1 - light) < 0.75:
+        return edge, edge
+    side = edge[edge > t] if light >= 0.5 else edge[edge <= t]
+    return side[np.abs(side - t) >= np.median(np.abs(side - t))], side
+
+
 def paper_mask(x: np.ndarray, rounds: int = 3) -> np.ndarray:
-    """The paper, not the ink: start from the border pixels on the side of the Otsu threshold
-    that holds most of the border (a digit, however tight the crop, rarely covers half of it),
-    then refine from the paper pixels found. The noise and the background are measured on
-    these pixels, so a digit filling the frame cannot hide them."""
-    edge = frame(x)
-    light = edge > otsu(x)
-    ref = edge[light] if light.mean() >= 0.5 else edge[~light]
-    for _ in range(rounds):  # its commonest grey, not the antialiased edges of strokes
-        ref = ref[near(ref, ref)]
-    keep = near(x, ref)
+    """The paper, not the ink: near the border's paper, then refined from the paper found.
+    Noise and background are measured on these pixels, so a digit filling much of the
+    frame cannot hide them."""
+    seed, side = border_paper(x)
+    keep = np.abs(x - np.median(seed)) <= max(3 * robust_sigma(side), 0.02)
     for _ in range(rounds):
         keep = near(x, x[keep])
     return keep
@@ -87,18 +96,22 @@ def quadratic(y, x) -> list:
 
 
 def ink_on_black(x: np.ndarray) -> np.ndarray:
-    """Paper to 0 and ink positive. The paper is the side of the Otsu split holding most of
-    the border; when neither holds 3/4 of it (a thick digit filling the frame), the side in
-    more pieces (corners and holes); on a tie, the ink is the heavier tail beyond 3 sigma."""
+    """Paper to 0 and ink positive. When the picture is two tones (the Otsu split's sides
+    differ by 6 times their spread), the paper is the side holding most of the border, or,
+    when neither holds 3/4 of it (a thick digit filling the frame), the side in more pieces
+    (corners and holes). Otherwise, or on a tie, the ink is the heavier tail beyond 3 sigma."""
+    paper = paper_mask(x)
+    d, sigma = x - np.median(x[paper]), max(robust_sigma(x[paper]), 1e-3)
     light = x > otsu(x)
-    border = frame(light).mean() - 0.5  # > 0: the paper is light
-    vote = border if abs(border) >= 0.25 else pieces_of(light) - pieces_of(~light)
-    if vote > 0:
-        return np.median(x[light]) - x
-    if vote < 0:
-        return x - np.median(x[~light])
-    d, t = x - np.median(x[paper_mask(x)]), 3 * max(pixel_noise(x), 1e-3)
-    return d if d[d > t].sum() >= -d[d < -t].sum() else -d
+    if light.all() or not light.any():
+        return d
+    spread = max(min(robust_sigma(x[light]), robust_sigma(x[~light])), 0.01)
+    if np.median(x[light]) - np.median(x[~light]) >= 6 * spread:
+        border = frame(light).mean() - 0.5  # > 0: the paper is light
+        vote = border if abs(border) >= 0.25 else pieces_of(light) - pieces_of(~light)
+        if vote:
+            return np.median(x[light]) - x if vote > 0 else x - np.median(x[~light])
+    return d if d[d > 3 * sigma].sum() >= -d[d < -3 * sigma].sum() else -d
 
 
 def pieces_of(mask: np.ndarray) -> int:
@@ -126,10 +139,9 @@ def drop_specks(mask: np.ndarray, keep: float = 0.05) -> np.ndarray:
     return (sizes >= keep * sizes.max())[labels] & mask
 
 
-def find_ink(x: np.ndarray) -> np.ndarray:
-    """Soft ink in [0, 1] from bright-on-black x: Otsu mask, specks dropped, antialiased edges
-    kept. Raises MnistError('no digit found') when nothing stands out of the noise."""
-    sigma = pixel_noise(x)
+def find_ink(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Soft ink in [0, 1] from bright-on-black x with noise sigma: Otsu mask, specks dropped,
+    antialiased edges kept. MnistError('no digit found') when nothing stands out."""
     t = max(otsu(x), 3 * sigma)
     mask = x > t
     level = float(np.percentile(x[mask], 90)) if mask.any() else 0.0
@@ -143,30 +155,44 @@ def find_ink(x: np.ndarray) -> np.ndarray:
 
 
 def find_digit(x: np.ndarray) -> np.ndarray:
-    """find_ink in the polarity ink_on_black chose, else in the other one (a digit covering
-    most of the border looks like paper), else the whole picture when all that is not ink is
-    a few specks at its border (a thick bar of a '1' cropped tight)."""
-    try:
-        return find_ink(x)
-    except MnistError as e:
-        error = e
-    try:
-        return find_ink(-x)
-    except MnistError:
-        pass
-    for y in (x, -x):
-        specks = y > otsu(y)
-        labels, n = ndimage.label(specks)
-        contrast = float(np.percentile(y[specks], 90) - np.median(y)) if n else 0.0
-        clear = contrast >= max(0.03, 6 * pixel_noise(y)) and specks.mean() < 0.2
-        if clear and set(frame(labels)) >= set(range(1, n + 1)):  # all touch the border
-            return (~specks).astype(np.float32)
-    raise error
+    """find_ink with the paper's noise, in the polarity ink_on_black chose, then in the other
+    (a digit covering most of the border looks like paper); then the whole picture if what
+    is not ink is a few specks at its border (a thick '1' cropped tight); then find_ink with
+    the noise between neighbouring pixels (too little paper to measure). Else the first
+    error: no digit."""
+    errors = []
+    for sigma in (robust_sigma(x[paper_mask(x)]), None):
+        if sigma is None:
+            sigma = pixel_noise(x)
+            for y in (x, -x):
+                if (ink := filled_frame(y)) is not None:
+                    return ink
+        for y in (x, -x):
+            try:
+                return find_ink(y, sigma)
+            except MnistError as e:
+                errors.append(e)
+    raise errors[0]
+
+
+def filled_frame(y: np.ndarray) -> np.ndarray | None:
+    """All but the bright specks of y as ink, when the specks are under a fifth of the
+    picture, stand out clearly, and all touch its border (the paper's corners beside a bar
+    that fills the frame); else None."""
+    specks = y > otsu(y)
+    labels, n = ndimage.label(specks)
+    if not n or specks.mean() >= 0.2:
+        return None
+    contrast = float(np.percentile(y[specks], 90) - np.median(y))
+    if contrast >= max(0.03, 6 * pixel_noise(y)) and set(frame(labels)) >= set(range(1, n + 1)):
+        return (~specks).astype(np.float32)
+    return None
 
 
 def stands_out(mask: np.ndarray, level: float, sigma: float) -> bool:
-    """A digit: ink at least 0.03 above the paper and 6 noise sigmas, or 3.5 sigmas when its
-    largest stroke covers 1% of the picture (noise never joins into a blob that large)."""
+    """A digit: 10 ink pixels at least 0.03 above the paper and 6 noise sigmas, or 3.5 sigmas
+    when its largest stroke covers 1% of the picture (noise never joins into a blob that
+    large)."""
     if level < 0.03 or mask.sum() < 10:
         return False
     labels, n = ndimage.label(mask, np.ones((3, 3)))

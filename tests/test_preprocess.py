@@ -108,7 +108,7 @@ def test_drop_specks_keeps_the_digit_only():
 def test_find_ink_is_soft_and_drops_noise():
     rng = np.random.default_rng(0)
     x = pp.ink_on_black(pp.to_gray(ring())) + rng.normal(0, 0.03, (200, 200)).astype(np.float32)
-    ink = pp.find_ink(x)
+    ink = pp.find_ink(x, 0.03)
     assert ink.min() == 0 and ink.max() == 1
     assert ((ink > 0) & (ink < 1)).any()  # soft edges kept
     assert ink[:30].sum() == 0  # noise far from the digit removed
@@ -121,9 +121,9 @@ def test_crop_to_ink():
 
 
 def test_thicken_grows_thin_strokes_only():
-    thin = pp.crop_to_ink(pp.find_ink(pp.ink_on_black(pp.to_gray(ring(
+    thin = pp.crop_to_ink(pp.find_digit(pp.ink_on_black(pp.to_gray(ring(
         (600, 600), (100, 50, 400, 550), width=3)))))
-    thick = pp.crop_to_ink(pp.find_ink(pp.ink_on_black(pp.to_gray(ring()))))
+    thick = pp.crop_to_ink(pp.find_digit(pp.ink_on_black(pp.to_gray(ring()))))
     assert pp.thicken(thin).sum() > 3 * thin.sum()
     assert pp.thicken(thick) is thick
 

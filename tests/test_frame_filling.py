@@ -1,0 +1,114 @@
+"""Digits that fill their frame are read, not refused: each kind the benchmark makes
+(benchmarks/frame_filling.py), drawn here from small synthetic digits, and random strokes."""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+from benchmarks.frame_filling import KINDS, make
+from mnist_digits import preprocess as pp
+
+
+def synthetic(name: str) -> np.ndarray:
+    """A 28x28 uint8 digit, white on black, about MNIST's size and stroke."""
+    img = Image.new("L", (28, 28), 0)
+    d = ImageDraw.Draw(img)
+    if name == "0":
+        d.ellipse((8, 4, 20, 23), outline=255, width=3)
+    elif name == "1":
+        d.line([(15, 4), (13, 23)], 255, 3)
+    else:  # a 7
+        d.line([(8, 5), (20, 5), (12, 23)], 255, 3)
+    return np.asarray(img)
+
+
+def score(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two 28x28 images: 1 for the same picture."""
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+CASES = [(k, n) for k in KINDS if k != "mnist" for n in "017"
+         if (k, n) != ("thick", "1")]  # a '1' this thick is a solid bar: see README, limits
+
+
+@pytest.mark.parametrize("kind, name", CASES)
+def test_every_kind_is_read_as_the_same_digit(kind, name):
+    clean = pp.to_mnist(Image.fromarray(synthetic(name)))
+    for seed in range(6):  # sizes 16-120 px, both polarities
+        out = pp.to_mnist(make(kind, synthetic(name), np.random.default_rng(seed)))
+        assert out.shape == (28, 28) and out.max() == pytest.approx(1)
+        assert score(out, clean) > (0.5 if kind == "thick" else 0.75), (kind, name, seed)
+
+
+@pytest.mark.parametrize("side", [16, 20, 24, 40, 64])
+@pytest.mark.parametrize("dark_on_light", [True, False])
+def test_tight_crops_of_a_one_at_every_size(side, dark_on_light):
+    """A tight crop of a '1' is mostly ink: the border, not the commonest grey, finds the paper."""
+    ink = np.zeros((side, max(4, side // 4)), np.float32)
+    ink[:, 1:-1] = 1
+    pixels = (1 - ink if dark_on_light else ink) * 255
+    out = pp.to_mnist(Image.fromarray(pixels.astype(np.uint8)))
+    rows, cols = np.flatnonzero(out.any(1)), np.flatnonzero(out.any(0))
+    assert rows.size == 20 and cols.size < 10  # a tall thin bar, 20 px high
+
+
+def test_a_bar_filling_all_but_two_corners_is_ink():
+    """A thick '1' cropped tight: the only paper is two corner specks."""
+    bar = np.zeros((31, 6), np.uint8)
+    bar[0, :2] = bar[-1, :2] = 200
+    out = pp.to_mnist(Image.fromarray(bar))
+    assert np.flatnonzero(out.any(1)).size == 20 and out.max() == 1
+
+
+@pytest.mark.parametrize("size, level, sigma", [((60, 40), 120, 0.0), ((200, 200), 200, 12.0),
+                                                 ((30, 30), 90, 30.0)])
+def test_blank_and_pure_noise_are_still_refused(size, level, sigma):
+    noise = np.random.default_rng(0).normal(level, sigma, size).clip(0, 255).astype(np.uint8)
+    with pytest.raises(pp.MnistError, match="no digit found"):
+        pp.to_mnist(Image.fromarray(noise))
+
+
+def strokes(draw, side: int):
+    """One to three random strokes inside a side x side box."""
+    n = draw(st.integers(1, 3))
+    pts = st.tuples(st.floats(0.1, 0.9), st.floats(0.1, 0.9))
+    return [draw(st.lists(pts, min_size=2, max_size=4)) for _ in range(n)]
+
+
+@st.composite
+def digit_images(draw):
+    """A well-contrasted handwritten-like image: strokes of a visible length, any polarity,
+    tight crop or with a margin, light noise; with the strokes' extent and the paper's share."""
+    side = draw(st.integers(16, 160))
+    width = max(1, round(side * draw(st.floats(0.06, 0.25))))
+    paper, ink = draw(st.integers(0, 255)), draw(st.integers(0, 255))
+    if abs(paper - ink) < 80:
+        ink = (paper + 128) % 256
+    img = Image.new("L", (side, side), paper)
+    lines = strokes(draw, side)
+    for line in lines:
+        ImageDraw.Draw(img).line([(x * side, y * side) for x, y in line], ink, width)
+    a = np.asarray(img).astype(np.float32)
+    extent = max(np.ptp([p for line in lines for p in line], axis=0))
+    if draw(st.booleans()):  # crop tight to the ink
+        rows, cols = np.flatnonzero((a != paper).any(1)), np.flatnonzero((a != paper).any(0))
+        a = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    shares = {"extent": extent * side / max(a.shape), "paper": float((a == paper).mean()),
+              "ink": int((a != paper).sum())}
+    a += np.random.default_rng(draw(st.integers(0, 99))).normal(0, draw(st.floats(0, 4)), a.shape)
+    return Image.fromarray(a.clip(0, 255).astype(np.uint8)), shares
+
+
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 150)), deadline=None)
+@given(digit_images())
+def test_a_visible_digit_is_never_refused(case):
+    """All 150 generated cases that pass `assume` (about 9 in 10) run the whole pipeline."""
+    img, shares = case
+    assume(max(img.size) >= 16 and shares["ink"] >= 10)  # not a speck in a tiny picture
+    assume(shares["extent"] >= 0.25)  # strokes spanning a quarter of the picture, not a dot
+    assume(shares["paper"] >= 0.1)  # some paper shows: not a solid block of ink
+    out = pp.to_mnist(img)  # no MnistError
+    assert out.shape == (28, 28) and out.max() == pytest.approx(1)
