@@ -35,8 +35,11 @@ def use_local_copy(root: str | Path, local: str | Path) -> None:
         for f in FILES:
             if not (raw / f).exists():
                 tmp = raw / (f + ".part")
-                shutil.copyfile(local / f, tmp)
-                tmp.replace(raw / f)  # atomic: a half-copied file never has the real name
+                try:
+                    shutil.copyfile(local / f, tmp)
+                    tmp.replace(raw / f)  # atomic: a half-copied file never has the real name
+                finally:
+                    tmp.unlink(missing_ok=True)  # nothing half-copied stays behind
     except OSError as e:
         raise MnistError(f"Could not copy MNIST from {LOCAL_ENV}={local} into {raw}: {e}. "
                          f"Check that the data folder is writable and the disk has room.") from None

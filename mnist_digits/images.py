@@ -34,6 +34,7 @@ def load_bytes(data: bytes, name: str = "upload") -> Image.Image:
 def decode(source, name) -> Image.Image:
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's notes on damaged metadata: not errors
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source) as img:
                 check_frames(name, img)

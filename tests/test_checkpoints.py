@@ -1,4 +1,5 @@
 import collections
+import io
 import os
 
 import pytest
@@ -7,6 +8,7 @@ import torch
 from mnist_digits.checkpoints import load_checkpoint, save_checkpoint, weights_digest
 from mnist_digits.errors import MnistError
 from mnist_digits.models import build_model
+from mnist_digits.predict import predict_files
 
 META = {"model": "cnn", "normalization": {"mean": 0.13, "std": 0.31}, "seed": 0}
 
@@ -32,13 +34,36 @@ def test_refuses_to_overwrite_unless_asked(tmp_path):
     save_checkpoint(path, build_model("cnn"), META, overwrite=True)
 
 
-def test_interrupted_save_leaves_nothing(tmp_path, monkeypatch):
-    def crash(*args, **kwargs):
-        raise KeyboardInterrupt
-    monkeypatch.setattr(torch, "save", crash)
-    with pytest.raises(KeyboardInterrupt):
+def half_written_save(monkeypatch, error=KeyboardInterrupt()):
+    """torch.save writes half of the file, then dies (Ctrl-C, disk full)."""
+    real = torch.save
+
+    def half(obj, f, *args, **kwargs):
+        buf = io.BytesIO()
+        real(obj, buf)
+        f.write(buf.getvalue()[: len(buf.getvalue()) // 2])
+        f.flush()
+        raise error
+
+    monkeypatch.setattr(torch, "save", half)
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), OSError(28, "No space left on device")])
+def test_interrupted_save_leaves_nothing(tmp_path, monkeypatch, error):
+    half_written_save(monkeypatch, error)
+    with pytest.raises(type(error)):
         save_checkpoint(tmp_path / "m.pth", build_model("cnn"), META)
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # no final-named file, no temporary file
+
+
+def test_interrupted_overwrite_keeps_the_earlier_file_byte_for_byte(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "m.pth", build_model("cnn"), META)
+    before = path.read_bytes()
+    half_written_save(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, build_model("cnn"), META, overwrite=True)
+    assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]
+    load_checkpoint(path)  # still whole
 
 
 def test_other_architecture_is_a_clear_error(tmp_path):
@@ -81,6 +106,27 @@ def test_altered_weights_fail_the_digest(tmp_path):
     torch.save(ckpt, path)
     with pytest.raises(MnistError, match="SHA-256"):
         load_checkpoint(path)
+
+
+class Payload:
+    """Unpickling this calls open(sentinel, "w"): code run by merely loading a file."""
+    def __init__(self, sentinel):
+        self.sentinel = str(sentinel)
+
+    def __reduce__(self):
+        return open, (self.sentinel, "w")
+
+
+@pytest.mark.parametrize("load", [load_checkpoint, None], ids=["load_checkpoint", "predict"])
+def test_pickled_code_is_refused_and_never_runs(tmp_path, load):
+    sentinel, path = tmp_path / "pwned", tmp_path / "evil.pth"
+    torch.save({"state_dict": build_model("cnn").state_dict(), "meta": {**META,
+                "note": Payload(sentinel)}}, path)
+    with pytest.raises(MnistError, match="more than tensors.*could run code"):
+        load(path) if load else predict_files([], path)
+    assert not sentinel.exists()
+    torch.load(path, weights_only=False)  # the payload is real: loaded unsafely, it runs
+    assert sentinel.exists()
 
 
 def test_pickled_objects_are_refused(tmp_path):

@@ -1,14 +1,18 @@
 import gzip
+import shutil
+import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from conftest import idx_bytes
+from pytest_socket import SocketBlockedError
 from torchvision import datasets
 
 from mnist_digits.data import FILES, load_mnist, make_loader, normalise, split, use_local_copy
 from mnist_digits.errors import MnistError
-from mnist_digits.integrity import check_archives, check_dataset, read_idx
+from mnist_digits.integrity import check_archives, read_idx
 
 
 def test_read_idx_parses_images_and_labels():
@@ -33,11 +37,37 @@ def test_read_idx_rejects_truncated_and_padded_data():
             read_idx(bad, "f")
 
 
-def test_loaded_split_must_have_the_published_counts(tmp_path):
-    with pytest.raises(MnistError, match="expected 10,000 images"):
-        check_dataset(torch.zeros(100, 28, 28), torch.zeros(100), False, tmp_path)
+def unpacked(root, n: int, labels=None):
+    """Well-formed unpacked test files of n images in root/MNIST/raw, as torchvision reads them
+    (with tiny training files beside them: torchvision looks for all four)."""
+    raw = root / "MNIST/raw"
+    raw.mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((2, 28, 28))))
+    (raw / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.arange(2)))
+    (raw / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((n, 28, 28))))
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.arange(n) % 10 if labels is None
+                                                           else labels))
+
+
+def test_load_mnist_refuses_well_formed_files_with_the_wrong_count(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_LOCAL", raising=False)
+    unpacked(tmp_path, 100)
+    with pytest.raises(MnistError, match="expected 10,000 images of 28x28.*found \\(100, 28"):
+        load_mnist(tmp_path, train=False)
+
+
+def test_load_mnist_refuses_labels_outside_0_to_9(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_LOCAL", raising=False)
+    unpacked(tmp_path, 10000, np.full(10000, 12))
     with pytest.raises(MnistError, match="labels outside 0-9"):
-        check_dataset(torch.zeros(10000, 28, 28), torch.full((10000,), 12), False, tmp_path)
+        load_mnist(tmp_path, train=False)
+
+
+def test_load_mnist_reads_well_formed_files_with_the_published_counts(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_LOCAL", raising=False)
+    unpacked(tmp_path, 10000)
+    images, labels = load_mnist(tmp_path, train=False)
+    assert images.shape == (10000, 28, 28) and labels[:12].tolist() == [*range(10), 0, 1]
 
 
 def test_wrong_file_under_the_right_name_fails_its_checksum(tmp_path):
@@ -54,17 +84,64 @@ def test_local_copy_missing_files_is_a_clear_error(tmp_path):
 
 def test_local_copy_is_copied_whole(tmp_path):
     for f in FILES:
-        (tmp_path / f).write_bytes(f.encode())
+        (tmp_path / f).write_bytes(f.encode() * 1000)
     use_local_copy(tmp_path / "root", tmp_path)
     raw = tmp_path / "root/MNIST/raw"
     assert sorted(p.name for p in raw.iterdir()) == sorted(FILES)  # and no .part files
+    for f in FILES:
+        assert (raw / f).read_bytes() == (tmp_path / f).read_bytes()
+
+
+def test_an_interrupted_local_copy_leaves_no_file_behind(tmp_path, monkeypatch):
+    """The copy dies half-way (disk full): no file under its real name, no .part left, and the
+    next run copies again."""
+    for f in FILES:
+        (tmp_path / f).write_bytes(f.encode() * 1000)
+    real = shutil.copyfile
+
+    def half_then_fail(src, dst):
+        Path(dst).write_bytes(Path(src).read_bytes()[:500])
+        if Path(src).name == FILES[2]:
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(shutil, "copyfile", half_then_fail)
+    with pytest.raises(MnistError, match="Could not copy MNIST.*No space left"):
+        use_local_copy(tmp_path / "root", tmp_path)
+    raw = tmp_path / "root/MNIST/raw"
+    assert sorted(p.name for p in raw.iterdir()) == sorted(FILES[:2])  # whole, and no .part
+    monkeypatch.setattr(shutil, "copyfile", real)
+    use_local_copy(tmp_path / "root", tmp_path)
+    assert all((raw / f).read_bytes() == (tmp_path / f).read_bytes() for f in FILES)
 
 
 def test_no_network_and_no_local_copy_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.delenv("MNIST_LOCAL", raising=False)
-    monkeypatch.setattr(datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])
+    monkeypatch.delenv("MNIST_LOCAL", raising=False)  # and pytest-socket blocks the network
     with pytest.raises(MnistError, match="Could not load MNIST.*MNIST_LOCAL"):
         load_mnist(tmp_path / "data", train=False)
+
+
+def test_the_tests_cannot_reach_the_network():
+    """pytest-socket, for the whole suite: a test that tried to download would fail, not pass
+    on a machine that happens to be online."""
+    with pytest.raises(SocketBlockedError):
+        socket.create_connection(("127.0.0.1", 9), timeout=1)
+
+
+def test_a_download_that_breaks_off_leaves_no_archive_behind(tmp_path, monkeypatch):
+    """The connection drops mid-file: the partial .gz is deleted, so no later run trusts it."""
+    monkeypatch.delenv("MNIST_LOCAL", raising=False)
+
+    def partial_download(self):
+        raw = Path(self.raw_folder)
+        raw.mkdir(parents=True, exist_ok=True)
+        (raw / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08 partial")
+        raise ConnectionResetError("Connection reset by peer")
+
+    monkeypatch.setattr(datasets.MNIST, "download", partial_download)
+    with pytest.raises(MnistError, match="Could not load MNIST.*Connection reset"):
+        load_mnist(tmp_path, train=False)
+    assert list((tmp_path / "MNIST/raw").iterdir()) == []
 
 
 def test_unwritable_data_folder_is_a_clear_error(tmp_path, monkeypatch):

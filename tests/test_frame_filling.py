@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 
 from benchmarks.frame_filling import KINDS, make
 from mnist_digits import preprocess as pp
+from mnist_digits.errors import MnistError
 
 
 def synthetic(name: str) -> np.ndarray:
@@ -67,7 +68,7 @@ def test_a_bar_filling_all_but_two_corners_is_ink():
                                                  ((30, 30), 90, 30.0)])
 def test_blank_and_pure_noise_are_still_refused(size, level, sigma):
     noise = np.random.default_rng(0).normal(level, sigma, size).clip(0, 255).astype(np.uint8)
-    with pytest.raises(pp.MnistError, match="no digit found"):
+    with pytest.raises(MnistError, match="no digit found"):
         pp.to_mnist(Image.fromarray(noise))
 
 

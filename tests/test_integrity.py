@@ -46,6 +46,10 @@ def test_half_downloaded_archives_are_removed(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["unrelated.txt"]
 
 
-def test_good_headers_pass(tmp_path):
-    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.arange(10) % 10))
-    check_present(tmp_path)  # no archives, one well-formed file: nothing to complain about
+def test_good_headers_pass_and_one_byte_less_fails(tmp_path):
+    path = tmp_path / "t10k-labels-idx1-ubyte"
+    path.write_bytes(idx_bytes(np.arange(10) % 10))
+    assert check_present(tmp_path) is None  # no archives, one well-formed file: fine
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(MnistError, match="t10k-labels-idx1-ubyte should hold 10 values"):
+        check_present(tmp_path)

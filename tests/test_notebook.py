@@ -1,6 +1,7 @@
 """The committed notebook is a clean top-to-bottom run; a fast copy still runs on real MNIST."""
 import ast
 import json
+import re
 import shutil
 
 import nbformat
@@ -8,6 +9,7 @@ import pytest
 from conftest import ROOT, needs_mnist
 
 from mnist_digits import export
+from mnist_digits.checkpoints import read_checkpoint
 
 NOTEBOOK = ROOT / "MNIST_Handwritten_Digits.ipynb"
 SECTIONS = ["Introduction", "Load the dataset", "Justify your preprocessing", "Explore the dataset",
@@ -27,7 +29,8 @@ def code_cells(nb):
 
 
 def test_valid_nbformat(nb):
-    nbformat.validate(nb)
+    nbformat.validate(nb)  # raises on an invalid notebook
+    assert nb.nbformat == 4 and nb.metadata.kernelspec.name == "python3"
 
 
 def test_code_cells_ran_once_in_order(nb):
@@ -55,12 +58,41 @@ def test_every_section_is_present_in_order(nb):
     assert found == sorted(found)
 
 
+def output_text(nb) -> list[tuple[str, str]]:
+    """(stream name or output type, text) of every output: streams, results, displays."""
+    return [(o.get("name", o.output_type), o.get("text") or o.get("data", {}).get("text/plain", ""))
+            for c in code_cells(nb) for o in c.outputs]
+
+
 def test_readable_when_rendered_statically(nb):
-    """No widget state, no stderr (tracebacks, warnings), no progress-bar carriage returns."""
+    """No widget state, no stderr, no traceback or warning printed anywhere, no progress-bar
+    carriage returns."""
     assert "widgets" not in nb.metadata
-    streams = [o for c in code_cells(nb) for o in c.outputs if o.output_type == "stream"]
-    assert not [o.text for o in streams if o.name == "stderr"]
-    assert not [o.text for o in streams if "\r" in o.text]
+    texts = output_text(nb)
+    assert not [t for name, t in texts if name == "stderr"]
+    assert not [t for _, t in texts if re.search(r"Traceback|Warning:|warnings\.warn|Error:", t)]
+    assert not [t for _, t in texts if "\r" in t]
+
+
+WEIGHTS = {"linear": "linear", "MLP": "mlp", "starter CNN": "cnn", "best CNN": "best"}
+
+
+def test_printed_test_figures_are_the_committed_weights(nb):
+    """Every test accuracy, correct count and loss the notebook prints is the one stored in
+    weights/*.pth, which `evaluate` reproduces (test_smoke)."""
+    line = re.compile(r"^(linear|MLP|starter CNN|best CNN)\s+test accuracy (\d+\.\d\d)%\s+"
+                      r"\(([\d,]+) / 10,000\), test loss (\d\.\d{4})$", re.M)
+    found = {m[1]: m.groups()[1:] for _, t in output_text(nb) for m in line.finditer(t)}
+    assert set(found) == set(WEIGHTS), found
+    for name, (acc, correct, loss) in found.items():
+        meta = read_checkpoint(ROOT / f"weights/{WEIGHTS[name]}.pth")["meta"]
+        m = meta["metrics"]
+        assert (acc, int(correct.replace(",", "")), loss) == \
+            (f"{m['accuracy']:.2f}", m["correct"], f"{m['loss']:.4f}"), name
+    reloaded = re.search(r"reloaded 'best' .*sha256 ([0-9a-f]{12})\.\.\.\): test accuracy "
+                         r"(\d+\.\d\d)%", "".join(t for _, t in output_text(nb)))
+    best = read_checkpoint(ROOT / "weights/best.pth")["meta"]
+    assert reloaded.groups() == (best["sha256"][:12], f"{best['metrics']['accuracy']:.2f}")
 
 
 def test_the_lesson_is_written_in_cells_not_imported(nb):
@@ -81,6 +113,7 @@ def test_committed_run_was_the_full_mode(nb):
 
 
 @needs_mnist
+@pytest.mark.enable_socket  # Jupyter's kernel talks to nbclient over localhost
 def test_fast_copy_executes_end_to_end(tmp_path, monkeypatch):
     from nbclient import NotebookClient
     work = tmp_path / "repo"  # a copy: the committed notebook and weights are never touched

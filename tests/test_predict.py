@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_digits.checkpoints import save_checkpoint
+from mnist_digits.checkpoints import load_checkpoint, save_checkpoint
 from mnist_digits.cli import main
 from mnist_digits.models import build_model
-from mnist_digits.predict import expand_inputs, format_line, predict_files
+from mnist_digits.predict import expand_inputs, format_line, predict, predict_files
+from mnist_digits.preprocess import prepare
 
 META = {"model": "cnn", "normalization": {"mean": 0.1307, "std": 0.3081}}
 
@@ -46,10 +47,13 @@ def test_json_lines_in_sorted_folder_order(capsys, weights, folder):
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and err == ""
     assert [r["file"] for r in rows] == [str(folder / n) for n in ["a.JPG", "b.png", "c.bmp"]]
-    for r in rows:
-        assert r["digit"] in range(10) and 0 <= r["probability"] <= 1
-        assert len(r["top3"]) == 3 and r["top3"][0] == [r["digit"], r["probability"]]
-        assert isinstance(r["uncertain"], bool) and "image" not in r
+    model, meta = load_checkpoint(weights)
+    for r in rows:  # the model's own softmax on the preprocessed image, sorted
+        probs = predict(model, meta, prepare(r["file"])[None])[0]
+        top = np.argsort(probs)[::-1][:3]
+        assert r["top3"] == [[int(d), pytest.approx(float(probs[d]))] for d in top]
+        assert [r["digit"], r["probability"]] == r["top3"][0] and "image" not in r
+        assert r["uncertain"] is (r["probability"] < 0.5)
 
 
 def test_human_lines(capsys, weights, folder):
@@ -94,11 +98,17 @@ def test_bad_threshold_is_rejected(capsys, folder, bad):
 
 
 def test_predict_files_returns_the_preprocessed_images(weights, folder):
-    results = predict_files([folder], weights, threshold=0.0)
-    assert len(results) == 3 and not any(r["uncertain"] for r in results)
+    results = predict_files([folder], weights)
+    assert len(results) == 3
     for r in results:
-        assert r["image"].shape == (28, 28) and r["image"].dtype == np.float32
+        np.testing.assert_array_equal(r["image"], prepare(r["file"]))
         assert format_line(r).startswith(r["file"])
+
+
+def test_uncertain_means_below_the_threshold(weights, folder):
+    p = predict_files([folder / "a.JPG"], weights)[0]["probability"]
+    at, above = (predict_files([folder / "a.JPG"], weights, t)[0] for t in (p, p + 1e-6))
+    assert not at["uncertain"] and above["uncertain"] and "[uncertain]" in format_line(above)
 
 
 def test_expand_inputs_skips_hidden_and_other_files(folder):

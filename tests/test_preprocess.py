@@ -4,7 +4,7 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from mnist_digits import images
+from mnist_digits import images, ink
 from mnist_digits import preprocess as pp
 from mnist_digits.errors import MnistError
 
@@ -45,27 +45,27 @@ def save(img: Image.Image, path, **kw):
 # --- the steps ------------------------------------------------------------------------------
 
 def test_to_gray_range_and_shape():
-    g = pp.to_gray(ring(mode="RGB", paper=(250, 240, 200), ink=(10, 10, 60)))
+    g = images.to_gray(ring(mode="RGB", paper=(250, 240, 200), ink=(10, 10, 60)))
     assert g.shape == (200, 200) and g.dtype == np.float32
     assert 0 <= g.min() < 0.1 and 0.9 < g.max() <= 1
 
 
 def test_on_paper_dark_strokes_on_clear_get_white_paper():
     img = ring(mode="RGBA", paper=(0, 0, 0, 0), ink=(0, 0, 0, 255))
-    g = pp.to_gray(img)
+    g = images.to_gray(img)
     assert g[0, 0] == 1 and g.min() == 0
 
 
 def test_on_paper_white_strokes_on_clear_get_black_paper():
     img = ring(mode="RGBA", paper=(255, 255, 255, 0), ink=(255, 255, 255, 255))
-    g = pp.to_gray(img)
+    g = images.to_gray(img)
     assert g[0, 0] == 0 and g.max() == 1
 
 
 def test_on_paper_clear_margin_matches_the_paper():
     img = ring(mode="RGBA", paper=(230, 230, 230, 255), ink=(0, 0, 0, 255))
     img.paste((0, 0, 0, 0), (0, 0, 200, 10))  # a transparent strip along the top
-    g = pp.to_gray(img)
+    g = images.to_gray(img)
     assert g[0, 0] == pytest.approx(230 / 255, abs=0.01)
 
 
@@ -76,7 +76,7 @@ def test_shrink_caps_the_longer_side():
 
 
 def test_flatten_background_removes_a_lighting_gradient():
-    g = pp.to_gray(ring())
+    g = images.to_gray(ring())
     light = np.linspace(0.5, 1.0, 200, dtype=np.float32)[None, :]
     flat = pp.flatten_background(g * light)
     paper = np.asarray(ring()) == 255
@@ -86,7 +86,7 @@ def test_flatten_background_removes_a_lighting_gradient():
 
 @pytest.mark.parametrize("paper,ink", [(255, 0), (0, 255), (180, 40), (40, 180)])
 def test_ink_on_black_makes_the_ink_positive(paper, ink):
-    x = pp.ink_on_black(pp.to_gray(ring(paper=paper, ink=ink)))
+    x = pp.ink_on_black(images.to_gray(ring(paper=paper, ink=ink)))
     stroke = np.asarray(ring()) == 0
     assert np.median(x[~stroke]) == pytest.approx(0, abs=1e-6)
     assert x[stroke].mean() > 0.1
@@ -94,24 +94,25 @@ def test_ink_on_black_makes_the_ink_positive(paper, ink):
 
 def test_otsu_splits_two_levels():
     x = np.r_[np.full(900, 0.1), np.full(100, 0.8)]
-    assert 0.1 < pp.otsu(x) < 0.8
+    assert 0.1 < ink.otsu(x) < 0.8
 
 
 def test_drop_specks_keeps_the_digit_only():
     mask = np.zeros((50, 50), bool)
     mask[10:40, 20:26] = True  # the digit
     mask[2, 2] = mask[45, 45] = True  # two specks
-    kept = pp.drop_specks(mask)
+    kept = ink.drop_specks(mask)
     assert kept.sum() == 180 and not kept[2, 2] and not kept[45, 45]
 
 
 def test_find_ink_is_soft_and_drops_noise():
     rng = np.random.default_rng(0)
-    x = pp.ink_on_black(pp.to_gray(ring())) + rng.normal(0, 0.03, (200, 200)).astype(np.float32)
-    ink = pp.find_ink(x, 0.03)
-    assert ink.min() == 0 and ink.max() == 1
-    assert ((ink > 0) & (ink < 1)).any()  # soft edges kept
-    assert ink[:30].sum() == 0  # noise far from the digit removed
+    x = pp.ink_on_black(images.to_gray(ring()))
+    x = x + rng.normal(0, 0.03, (200, 200)).astype(np.float32)
+    soft = ink.find_ink(x, 0.03)
+    assert soft.min() == 0 and soft.max() == 1
+    assert ((soft > 0) & (soft < 1)).any()  # soft edges kept
+    assert soft[:30].sum() == 0  # noise far from the digit removed
 
 
 def test_crop_to_ink():
@@ -121,9 +122,9 @@ def test_crop_to_ink():
 
 
 def test_thicken_grows_thin_strokes_only():
-    thin = pp.crop_to_ink(pp.find_digit(pp.ink_on_black(pp.to_gray(ring(
+    thin = pp.crop_to_ink(ink.find_digit(pp.ink_on_black(images.to_gray(ring(
         (600, 600), (100, 50, 400, 550), width=3)))))
-    thick = pp.crop_to_ink(pp.find_digit(pp.ink_on_black(pp.to_gray(ring()))))
+    thick = pp.crop_to_ink(ink.find_digit(pp.ink_on_black(images.to_gray(ring()))))
     assert pp.thicken(thin).sum() > 3 * thin.sum()
     assert pp.thicken(thick) is thick
 
@@ -170,7 +171,7 @@ def test_same_digit_same_result_whatever_the_polarity():
 
 def test_uneven_lighting_and_noise_still_find_the_digit():
     rng = np.random.default_rng(1)
-    g = pp.to_gray(ring((400, 300), (250, 80, 330, 220)))
+    g = images.to_gray(ring((400, 300), (250, 80, 330, 220)))
     light = np.linspace(0.45, 1.0, 400, dtype=np.float32)[None, :]
     x = np.clip(g * light * 0.9 + 0.05 + rng.normal(0, 0.04, g.shape), 0, 1)
     a = pp.to_mnist(Image.fromarray((x * 255).astype(np.uint8)))
@@ -188,7 +189,7 @@ def test_exif_orientation_is_applied(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees on display
     path = save(one(size=(300, 200)).convert("RGB"), tmp_path / "rot.jpg", exif=exif)
-    assert pp.load_image(path).size == (200, 300)
+    assert images.load_image(path).size == (200, 300)
 
 
 # --- bad inputs: MnistError naming the file -------------------------------------------------

@@ -97,6 +97,8 @@ def page():
     proc.wait()
 
 
+@pytest.mark.browser
+@pytest.mark.enable_socket  # the browser, on this computer only
 def test_drawing_on_the_page_shows_the_digit_and_bars(page):
     driver, seconds = page
     assert seconds < 30  # (the speed claim is benchmarks/serve_page.py's)
@@ -106,6 +108,8 @@ def test_drawing_on_the_page_shows_the_digit_and_bars(page):
     assert "test accuracy" in driver.find_element("id", "footer").text
 
 
+@pytest.mark.browser
+@pytest.mark.enable_socket
 def test_dropping_a_bad_file_shows_the_message(page):
     driver, _ = page
     driver.execute_script("""

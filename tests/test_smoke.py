@@ -74,8 +74,7 @@ def test_fast_bench_writes_its_tables(tmp_path, capsys):
     assert [(r["recipe"], r["seed"]) for r in runs] == [(x, 0) for x in refs] + [
         (label, s) for label in ("ours, 1 epoch", "ours") for s in (0, 1)]
     assert [r["precision"] for r in runs[:3]] == ["fp32"] * 3  # the references as published
-    assert result["machine"]["cores"] and result["matmul_gflops"]["float32"] > 0
-    assert result["matmul_gflops_at_end"]["bfloat16"] > 0
+    assert result["machine"]["cores"] and set(result["matmul_gflops"]) == {"float32", "bfloat16"}
     accs = [r["final_accuracy"] for r in runs if r["recipe"] == "ours"]
     o = result["ours"]
     assert o["seeds"] == result["ours_1_epoch"]["seeds"] == [0, 1] and o["accuracies"] == accs
