@@ -3,6 +3,7 @@
     python tasks.py notebook   set up .venv, then run the notebook top to bottom, in place
     python tasks.py test       set up .venv, then ruff and the whole test suite
     python tasks.py lab        set up .venv, then open the notebook in JupyterLab
+    python tasks.py mutate     mutation testing of the guarantee modules -> results/mutation.txt
     python tasks.py setup      only create .venv and install requirements.txt
 
 Standard library only. A relative MNIST_LOCAL is taken relative to the folder you typed the
@@ -11,6 +12,7 @@ command in, so `MNIST_LOCAL=../shared/mnist python tasks.py test` works from any
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -48,6 +50,7 @@ COMMANDS = {
                   "--coalesce-streams", NOTEBOOK]],
     "test": [["-m", "ruff", "check", "."], ["-m", "pytest", "-q"]],
     "lab": [["-m", "jupyter", "lab", NOTEBOOK]],
+    "mutate": [["-m", "mutmut", "run", "--max-children", "2"]],  # then the report, timed
 }
 
 
@@ -58,8 +61,11 @@ def main(argv: list[str]) -> None:
     if local:  # resolved here, where the user typed it, before anything changes folder
         os.environ["MNIST_LOCAL"] = str(Path(local).expanduser().resolve())
     setup()
+    start = time.perf_counter()
     for args in COMMANDS[argv[0]]:
         run(PYTHON, *args)
+    if argv[0] == "mutate":
+        run(PYTHON, "benchmarks/mutation_report.py", f"{time.perf_counter() - start:.0f}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def test_refuses_to_overwrite_unless_asked(tmp_path):
     save_checkpoint(path, build_model("cnn"), META, overwrite=True)
 
 
-def half_written_save(monkeypatch, error=KeyboardInterrupt()):
+def half_written_save(monkeypatch, error: BaseException | None = None):
     """torch.save writes half of the file, then dies (Ctrl-C, disk full)."""
     real = torch.save
 
@@ -43,7 +43,7 @@ def half_written_save(monkeypatch, error=KeyboardInterrupt()):
         real(obj, buf)
         f.write(buf.getvalue()[: len(buf.getvalue()) // 2])
         f.flush()
-        raise error
+        raise error or KeyboardInterrupt()
 
     monkeypatch.setattr(torch, "save", half)
 

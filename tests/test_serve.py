@@ -1,5 +1,6 @@
 """`python -m mnist_digits serve`: the app's answers, its limits, and the page in a real browser."""
 import os
+import shutil
 
 import pytest
 from conftest import ROOT
@@ -79,14 +80,28 @@ def test_serve_refuses_bad_weights_and_ports(tmp_path, capsys):
     assert "expected a port from 0 to 65535" in capsys.readouterr().err
 
 
+def need_browser() -> None:
+    """No Chromium: skipped on a user's machine, with the reason; a failure in CI."""
+    why = browser_missing()
+    if why and os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser test: {why}", pytrace=False)
+    if why:
+        pytest.skip(why)
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", pytest.fail.Exception),
+                                         ("", pytest.skip.Exception)])
+def test_no_browser_fails_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(outcome, match="chromium and chromedriver not found"):
+        need_browser()
+
+
 @pytest.fixture(scope="module")
 def page():
     """The real command on a free port, and headless Chromium on its page."""
-    why = browser_missing()
-    if why and os.environ.get("CI"):
-        pytest.fail(f"CI must run the browser test: {why}")
-    if why:
-        pytest.skip(why)
+    need_browser()
     port = free_port()
     proc, seconds = start_server(str(BEST), port)
     driver = browser()
@@ -105,6 +120,8 @@ def test_drawing_on_the_page_shows_the_digit_and_bars(page):
     draw(driver)  # a 7, stroke by stroke, with pointer events
     digit, bars = answer(driver)
     assert digit == "7" and max(bars) == bars[7] and sum(bars) == pytest.approx(1, abs=1e-3)
+    fill, track = (driver.find_element("css selector", f"#bar-7 {c}") for c in (".fill", ".track"))
+    assert fill.size["width"] == pytest.approx(bars[7] * track.size["width"], abs=2)  # drawn
     assert "test accuracy" in driver.find_element("id", "footer").text
 
 

@@ -61,8 +61,10 @@ def test_committed_weights_reproduce_their_accuracy(name, capsys):
             "--device", "cpu"]) == 0
     result = last_json(capsys)
     assert result["model"] == name
-    # same machine, same kernels: identical; another CPU's kernels may flip a near-tie or two
-    assert abs(result["correct"] - recorded["correct"]) <= 2
+    # same machine, same kernels: identical (measured); another CPU's float32 kernels move the
+    # loss by about 1e-6 and may flip one near-tie; a 1% error in the normalisation does more
+    assert abs(result["correct"] - recorded["correct"]) <= 1
+    assert result["loss"] == pytest.approx(recorded["loss"], rel=1e-4)
 
 
 def test_fast_bench_writes_its_tables(tmp_path, capsys):

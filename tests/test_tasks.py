@@ -38,3 +38,4 @@ def test_an_unknown_command_says_how_to_use_it(calls):
     with pytest.raises(SystemExit, match="usage: python tasks.py"):
         tasks.main(["deploy"])
     assert calls == []
+
