@@ -87,7 +87,8 @@ def copy_tree(dst: Path) -> None:
         if (ROOT / f).is_file():
             (dst / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / f, dst / f)
-    (dst / "data").symlink_to(ROOT / "data", target_is_directory=True)
+    (dst / "data").mkdir(exist_ok=True)
+    (dst / "data/MNIST").symlink_to(ROOT / "data/MNIST", target_is_directory=True)
 
 
 def caught(work: Path, file: str, text: str, new: str, tests: str) -> bool:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from benchmarks.frame_filling import KINDS, make
+from mnist_digits import ink
 from mnist_digits import preprocess as pp
 from mnist_digits.errors import MnistError
 
@@ -113,3 +114,11 @@ def test_a_visible_digit_is_never_refused(case):
     assume(shares["paper"] >= 0.1)  # some paper shows: not a solid block of ink
     out = pp.to_mnist(img)  # no MnistError
     assert out.shape == (28, 28) and out.max() == pytest.approx(1)
+
+
+def test_find_digit_tries_the_other_polarity():
+    """When the polarity was guessed wrong (ink below the paper), the ink is still found."""
+    x = np.zeros((200, 200), np.float32)
+    x[40:160, 60:74] = x[40:160, 126:140] = x[40:54, 60:140] = x[146:160, 60:140] = -0.8  # a 0
+    soft = ink.find_digit(x)
+    assert soft[100, 67] == 1 and soft[100, 100] == 0 and soft[0, 0] == 0
