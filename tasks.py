@@ -50,7 +50,7 @@ COMMANDS = {
                   "--coalesce-streams", NOTEBOOK]],
     "test": [["-m", "ruff", "check", "."], ["-m", "pytest", "-q"]],
     "lab": [["-m", "jupyter", "lab", NOTEBOOK]],
-    "mutate": [["-m", "mutmut", "run", "--max-children", "2"]],  # then the report, timed
+    "mutate": [["-m", "mutmut", "run", "--max-children", "1"]],  # then the report, timed
 }
 
 

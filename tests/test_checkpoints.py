@@ -2,11 +2,22 @@ import collections
 import io
 import os
 
+import numpy as np
 import pytest
 import torch
 
-from mnist_digits.checkpoints import load_checkpoint, save_checkpoint, weights_digest
+from mnist_digits.checkpoints import (
+    load_checkpoint,
+    make_meta,
+    normalization,
+    plain,
+    save_checkpoint,
+    weights_digest,
+)
+from mnist_digits.config import Config
 from mnist_digits.errors import MnistError
+from mnist_digits.hardware import resolve
+from mnist_digits.lesson import History
 from mnist_digits.models import build_model
 from mnist_digits.predict import predict_files
 
@@ -152,3 +163,79 @@ def test_unreadable_files_are_clear_errors(tmp_path, content):
 def test_missing_file_says_how_to_make_one(tmp_path):
     with pytest.raises(MnistError, match="No weights file.*train"):
         load_checkpoint(tmp_path / "nope.pth")
+
+
+def test_make_meta_records_what_the_model_needs(tiny):
+    cfg = Config(model="mlp", seed=7, precision="auto", layout="auto")
+    metrics = {"accuracy": 91.0, "loss": 0.3, "correct": 91, "total": 100,
+               "per_class": [91.0] * 10, "extra": "dropped"}
+    history = History(train_loss=[1.0, 0.5], val_loss=[0.9, 0.6], val_acc=[80.0, 90.0],
+                      seconds=[1.0, 2.0])
+    meta = make_meta(cfg, tiny, metrics, history)
+    assert meta["model"] == "mlp" and meta["seed"] == 7
+    assert meta["config"] == resolve(cfg, tiny.train_x.device).to_dict()
+    assert meta["config"]["precision"] in ("bf16", "fp32")  # decided, not "auto"
+    assert meta["normalization"] == {"mean": tiny.mean, "std": tiny.std}
+    assert meta["metrics"] == {k: v for k, v in metrics.items() if k != "extra"}
+    assert meta["history"]["val_acc"] == [80.0, 90.0] and set(meta["history"]) == set(
+        vars(history))
+    assert "history" not in make_meta(cfg, tiny, metrics)
+
+
+def test_save_makes_missing_folders_and_records_provenance(tmp_path):
+    path = save_checkpoint(tmp_path / "a/b/m.pth", build_model("linear"), {**META,
+                           "model": "linear"})
+    meta = torch.load(path, weights_only=True)["meta"]
+    assert {"git_commit", "versions", "sha256"} <= set(meta) and meta["versions"]["torch"]
+
+
+def test_the_temporary_file_sits_beside_the_target(tmp_path, monkeypatch):
+    seen = []
+    real = torch.save
+
+    def look(obj, f, *args, **kwargs):
+        seen.extend(p.name for p in tmp_path.iterdir())
+        real(obj, f)
+
+    monkeypatch.setattr(torch, "save", look)
+    save_checkpoint(tmp_path / "m.pth", build_model("linear"), {**META, "model": "linear"})
+    assert len(seen) == 1 and seen[0].startswith("m.pth") and seen[0].endswith(".part")
+
+
+def test_refusal_messages_say_what_was_found(tmp_path):
+    state = build_model("cnn").state_dict()
+    path = tmp_path / "odd.pth"
+    torch.save({"state_dict": state, "meta": {**META, "model": "resnet",
+                                              "sha256": weights_digest(state)}}, path)
+    with pytest.raises(MnistError, match="unknown architecture 'resnet'; known: linear, mlp, "):
+        load_checkpoint(path)
+    torch.save({"state_dict": state, "meta": {**META, "model": 3}}, path)
+    with pytest.raises(MnistError, match="unknown architecture 3"):
+        load_checkpoint(path)
+    wrong = build_model("mlp").state_dict()
+    torch.save({"state_dict": wrong, "meta": {**META, "sha256": weights_digest(wrong)}}, path)
+    with pytest.raises(MnistError, match=r"do not fit that architecture \(Error"):
+        load_checkpoint(path)
+    evil = tmp_path / "evil.pth"
+    torch.save({"state_dict": {}, "meta": Payload(tmp_path / "x")}, evil)
+    detail = "project. WeightsUnpickler error: Unsupported global: GLOBAL io.open"
+    with pytest.raises(MnistError, match=detail):
+        load_checkpoint(evil)
+    (tmp_path / "bad.pth").write_bytes(b"PK\x03\x04 broken zip")
+    with pytest.raises(MnistError, match="bad.pth is not a (readable )?PyTorch checkpoint"):
+        load_checkpoint(tmp_path / "bad.pth")
+
+
+def test_metadata_is_made_plain_and_bad_values_are_refused():
+    assert plain({"a": np.float32(1.5), "b": torch.tensor(2), "c": [np.int64(3)]}) == \
+        {"a": 1.5, "b": 2, "c": [3]}
+    with pytest.raises(MnistError, match="must be plain Python values: .*set"):
+        plain({"a": {1, 2}})
+
+
+@pytest.mark.parametrize("norm", [{"mean": 0.1, "std": 0.0}, {"mean": float("nan"), "std": 0.3},
+                                  {"mean": 0.1, "std": float("inf")}, {"mean": 0.1}, None])
+def test_unusable_normalisation_is_refused(norm):
+    with pytest.raises(MnistError, match="m.pth records no usable normalisation"):
+        normalization({"normalization": norm}, "m.pth")
+    assert normalization({"normalization": {"mean": 0.1, "std": 0.3}}, "m.pth") == (0.1, 0.3)

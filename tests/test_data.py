@@ -10,6 +10,8 @@ from conftest import idx_bytes
 from pytest_socket import SocketBlockedError
 from torchvision import datasets
 
+from mnist_digits import data as data_module
+from mnist_digits.config import Config
 from mnist_digits.data import FILES, load_mnist, make_loader, normalise, split, use_local_copy
 from mnist_digits.errors import MnistError
 from mnist_digits.integrity import check_archives, read_idx
@@ -182,3 +184,93 @@ def test_loader_batches_by_index_and_shuffles_reproducibly():
     assert sorted(sum(batches, [])) == list(range(10))
     assert batches == [b[1].tolist() for b in make_loader(x, y, 4, shuffle=True, seed=3)]
     assert [b[1].tolist() for b in make_loader(x, y, 4)][0] == [0, 1, 2, 3]
+
+
+def test_load_splits_normalises_every_split_with_the_training_statistics(monkeypatch):
+    """The path train takes: split, then mean and std of the training split only."""
+    g = torch.Generator().manual_seed(0)
+    fake = {True: (torch.randint(0, 256, (100, 28, 28), generator=g, dtype=torch.uint8),
+                   torch.arange(100) % 10),
+            False: (torch.full((20, 28, 28), 255, dtype=torch.uint8), torch.arange(20) % 10)}
+    def fake_load(root, train):
+        assert root == "x"
+        return fake[train]
+
+    monkeypatch.setattr(data_module, "load_mnist", fake_load)
+    assert len(data_module.load_splits(Config(val_size=30, subset=20, data_dir="x")).train_x) == 20
+    s = data_module.load_splits(Config(val_size=30, subset=0, data_dir="x"))
+    assert (len(s.train_x), len(s.val_x), len(s.test_x)) == (70, 30, 20)
+    tr, _, _, va_y = split(*fake[True], 30)
+    pixels = tr.float() / 255
+    assert s.mean == pytest.approx(pixels.mean().item())
+    assert s.std == pytest.approx(pixels.std().item())
+    assert torch.allclose(s.train_x, normalise(tr, s.mean, s.std))
+    assert torch.allclose(s.test_x, torch.full_like(s.test_x, (1 - s.mean) / s.std))
+    assert torch.equal(s.val_y, va_y) and torch.equal(s.test_y, fake[False][1])
+    assert torch.equal(s.train_y, split(*fake[True], 30)[1])
+    moved = s.to("cpu")
+    assert moved is not s and moved.mean == s.mean and torch.equal(moved.val_x, s.val_x)
+
+
+@pytest.mark.parametrize("head", [b"\x00\x01\x08\x01", b"\x01\x00\x08\x01"])
+def test_read_idx_needs_both_magic_zeros(head):
+    with pytest.raises(MnistError, match="bad magic"):
+        read_idx(head + (3).to_bytes(4, "big") + b"abc", "f")
+
+
+def test_read_idx_reads_sizes_as_big_endian_32_bit_and_says_what_it_found():
+    dims = (0x01020304, 0x05060708, 0x090A0B0C)
+    data = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in dims) + b"xyz"
+    with pytest.raises(MnistError) as e:
+        read_idx(data, "f")
+    assert f"shape {dims} but holds 3:" in str(e.value)
+    assert read_idx(idx_bytes(np.zeros(300))).shape == (300,)  # more than one byte
+    with pytest.raises(MnistError, match="unsupported IDX type 0x0d or 1 dimensions"):
+        read_idx(b"\x00\x00\x0d\x01", "f")
+
+
+def test_load_mnist_reads_the_training_split_with_its_own_count(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_LOCAL", raising=False)
+    unpacked(tmp_path, 10000)
+    raw = tmp_path / "MNIST/raw"
+    (raw / "train-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((60000, 28, 28))))
+    (raw / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.arange(59999) % 10))
+    with pytest.raises(MnistError) as e:
+        load_mnist(tmp_path, train=True)
+    assert str(e.value).startswith(f"{raw}/train-*: expected 60,000 images of 28x28 and 60,000 "
+                                   "labels, found (60000, 28, 28) and (59999,). Delete it")
+    (raw / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.full(60000, 10)))
+    with pytest.raises(MnistError, match="train-labels holds labels outside 0-9"):
+        load_mnist(tmp_path, train=True)
+    (raw / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.arange(60000) % 10))
+    images, labels = load_mnist(tmp_path, train=True)
+    assert images.shape == (60000, 28, 28) and int(labels[-1]) == 59999 % 10
+
+
+def test_the_download_error_names_the_folder_and_the_files(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_LOCAL", raising=False)
+    with pytest.raises(MnistError) as e:
+        load_mnist(tmp_path / "data", train=False)
+    assert f"Could not load MNIST into {tmp_path / 'data' / 'MNIST'}: " in str(e.value)
+    assert f"files ({', '.join(FILES)})." in str(e.value)
+
+
+def test_split_keeps_a_quarter_of_a_subset_for_validation():
+    images, labels = torch.zeros(100, 28, 28), torch.arange(100)
+    assert [len(t) for t in split(images, labels, 40, subset=8)] == [8, 8, 2, 2]
+    assert [len(t) for t in split(images, labels, 40, subset=2)] == [2, 2, 1, 1]
+
+
+def test_splits_move_tensors_and_keep_the_statistics():
+    from conftest import synthetic_splits
+    s = synthetic_splits(8)
+    moved = s.to("meta")
+    assert moved.train_x.device.type == "meta" and moved.test_y.device.type == "meta"
+    assert (moved.mean, moved.std) == (s.mean, s.std) and s.train_x.device.type == "cpu"
+
+
+def test_loaders_use_no_worker_processes_and_shuffle_only_when_asked():
+    x, y = torch.arange(64.0).view(-1, 1), torch.arange(64)
+    assert make_loader(x, y, 8).num_workers == 0
+    assert torch.equal(torch.cat([b for _, b in make_loader(x, y, 8)]), y)
+    assert not torch.equal(torch.cat([b for _, b in make_loader(x, y, 8, shuffle=True)]), y)

@@ -246,3 +246,77 @@ def test_animated_gif(tmp_path):
     path = tmp_path / "anim.gif"
     ring().save(path, save_all=True, append_images=[one()], duration=100, loop=0)
     assert_error(path, "animated", "save one frame")
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I", "F"])
+def test_to_gray_stretches_deep_images_to_0_1(mode):
+    a = np.array([[100, 300], [500, 1100]], np.float32)
+    g = images.to_gray(Image.fromarray(a.astype(np.int32 if mode == "I" else np.float32)
+                                       if mode != "I;16" else a.astype(np.uint16)))
+    np.testing.assert_allclose(g, [[0, 0.2], [0.4, 1]], atol=1e-6)
+    assert g.dtype == np.float32
+
+
+def test_to_gray_maps_nan_and_flat_deep_images_safely():
+    nan = images.to_gray(Image.fromarray(np.array([[np.nan, 2.0], [4.0, np.inf]], np.float32)))
+    np.testing.assert_allclose(nan, [[0, 0.5], [1, 0]])
+    assert images.to_gray(Image.fromarray(np.full((2, 2), 7.0, np.float32))).max() == 0
+
+
+def test_to_gray_uses_pillows_luma_for_colour_and_converts_odd_modes():
+    rgb = Image.fromarray(np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8))
+    np.testing.assert_allclose(images.to_gray(rgb), [[76 / 255, 150 / 255, 29 / 255]], atol=1e-6)
+    hsv = rgb.convert("HSV")  # no direct route to L
+    np.testing.assert_allclose(images.to_gray(hsv), np.asarray(
+        hsv.convert("RGB").convert("L"), np.float32) / 255)
+
+
+def test_to_gray_lays_transparent_palette_images_on_paper():
+    p = Image.new("P", (10, 10), 0)
+    p.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    p.paste(1, (4, 0, 6, 10))  # a black stroke
+    p.info["transparency"] = 0  # on a transparent background
+    g = images.to_gray(p)
+    assert g[0, 0] == 1 and g[0, 5] == 0  # white paper under dark strokes
+
+
+def test_on_paper_keeps_opaque_pixels_and_fills_clear_ones():
+    gray = np.array([[0.2, 0.9], [0.9, 0.9]], np.float32)
+    alpha = np.array([[1, 1], [1, 0]], np.float32)
+    out = images.on_paper(gray, alpha)
+    assert out[0, 0] == pytest.approx(0.2) and out[1, 1] == pytest.approx(0.9)  # paper: median
+    assert images.on_paper(gray, np.ones_like(gray)) is gray
+    np.testing.assert_array_equal(images.on_paper(gray, np.zeros_like(gray)), np.ones_like(gray))
+    half = images.on_paper(gray, np.array([[1, 0], [0, 0]], np.float32))  # mostly clear
+    assert half[1, 1] == 1 and half[0, 0] == pytest.approx(0.2)  # dark strokes: white paper
+
+
+@pytest.mark.parametrize("mode", ["LA", "RGBa"])
+def test_to_gray_lays_every_alpha_mode_on_paper(mode):
+    """Black, see-through pixels around an opaque black stroke: the paper shows white."""
+    a = np.zeros((10, 10, 4), np.uint8)
+    a[:, 4:6, 3] = 255  # the stroke is opaque; all else clear
+    img = Image.fromarray(a, "RGBA").convert(mode)
+    g = images.to_gray(img)
+    assert g[0, 0] == 1 and g[0, 5] == 0
+
+
+def test_to_gray_treats_minus_infinity_and_tiny_ranges():
+    g = images.to_gray(Image.fromarray(np.array([[-np.inf, 0.0], [1e-4, 2e-4]], np.float32)))
+    np.testing.assert_allclose(g, [[0, 0], [0.5, 1]], atol=1e-5)
+
+
+def test_image_limits_are_inclusive_and_phone_photos_keep_their_first_frame(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setattr(images, "MAX_PIXELS", 200 * 200)
+    assert images.load_image(save(ring(), tmp_path / "exact.png")).size == (200, 200)
+    mpo = tmp_path / "phone.mpo"
+    ring(mode="RGB").save(mpo, "MPO", save_all=True, append_images=[one(mode="RGB")])
+    assert images.load_image(mpo).size == (200, 200)
+
+
+def test_errors_name_what_pillow_said(tmp_path):
+    path = save(ring(mode="RGB"), tmp_path / "cut.png")
+    path.write_bytes(path.read_bytes()[:300])
+    assert_error(path, "could not be decoded, the file is truncated or damaged (OSError: ")
+    assert_error(tmp_path, "is a folder, not an image. Check the path.")
