@@ -239,3 +239,17 @@ def test_unusable_normalisation_is_refused(norm):
     with pytest.raises(MnistError, match="m.pth records no usable normalisation"):
         normalization({"normalization": norm}, "m.pth")
     assert normalization({"normalization": {"mean": 0.1, "std": 0.3}}, "m.pth") == (0.1, 0.3)
+
+
+@pytest.mark.parametrize("config, channels_last", [({"layout": "channels_last"}, True),
+                                                    ({"channels_last": True}, True),  # older
+                                                    ({"layout": "contiguous"}, False),
+                                                    ("not a dict", False), (None, False)])
+def test_loaded_models_keep_the_memory_layout_they_were_trained_in(tmp_path, config,
+                                                                    channels_last):
+    meta = {**META, **({"config": config} if config is not None else {})}
+    path = save_checkpoint(tmp_path / "m.pth", build_model("cnn"), meta)
+    model, _ = load_checkpoint(path)
+    conv = next(p for p in model.parameters() if p.dim() == 4 and p.shape[1] > 1)
+    assert conv.is_contiguous(memory_format=torch.channels_last) is channels_last
+    assert conv.is_contiguous() is not channels_last
