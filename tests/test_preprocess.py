@@ -273,9 +273,9 @@ def test_to_gray_uses_pillows_luma_for_colour_and_converts_odd_modes():
 
 def test_to_gray_lays_transparent_palette_images_on_paper():
     p = Image.new("P", (10, 10), 0)
-    p.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    p.putpalette([0, 0, 0] * 256)  # black everywhere: only transparency tells them apart
     p.paste(1, (4, 0, 6, 10))  # a black stroke
-    p.info["transparency"] = 0  # on a transparent background
+    p.info["transparency"] = 0  # on a transparent (black) background
     g = images.to_gray(p)
     assert g[0, 0] == 1 and g[0, 5] == 0  # white paper under dark strokes
 
