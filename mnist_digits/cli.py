@@ -21,14 +21,22 @@ def positive_int(text: str) -> int:
     return value
 
 
-def seed_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2**63-1, got {text!r}")
-    return value
+def bounded(cast, low, high, what: str):
+    """An argparse type: cast(text) within [low, high], else 'expected {what}, got ...'."""
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:  # NaN fails the comparison too
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    return parse
+
+
+seed_int = bounded(int, 0, 2**63 - 1, "a seed from 0 to 2**63-1")
+probability = bounded(float, 0, 1, "a probability from 0 to 1")
+port_number = bounded(int, 0, 65535, "a port from 0 to 65535")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -61,16 +69,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a probability from 0 to 1, got {text!r}")
-    return value
-
-
 def add_predict(sub) -> None:
     from . import predict
     p = sub.add_parser(
@@ -88,16 +86,6 @@ def add_predict(sub) -> None:
     p.add_argument("--threshold", type=probability, default=0.5, metavar="P",
                    help="flag a prediction [uncertain] below this probability (default 0.5)")
     p.set_defaults(run=predict.run)
-
-
-def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
-    return value
 
 
 def add_serve(sub) -> None:
