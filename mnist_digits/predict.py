@@ -12,6 +12,8 @@ from .preprocess import prepare, to_tensor
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 SUFFIX_LIST = " ".join(sorted(IMAGE_SUFFIXES))
+
+
 def expand_inputs(paths) -> list[tuple[Path, MnistError | None]]:
     """(path, None) per file as given and per image in a folder (sorted by name); an empty
     folder gives (folder, MnistError)."""
@@ -62,11 +64,16 @@ def predict_paths(model, meta: dict, paths, threshold: float = 0.5) -> list[dict
     return results
 
 
+def load_model(weights=DEFAULT_WEIGHTS):
+    """(model, meta); a bad checkpoint fails here, once, naming its file."""
+    model, meta = load_checkpoint(weights)
+    normalization(meta, weights)
+    return model, meta
+
+
 def predict_files(paths, weights=DEFAULT_WEIGHTS, threshold: float = 0.5) -> list[dict]:
     """Load the checkpoint once, then predict_paths."""
-    model, meta = load_checkpoint(weights)
-    normalization(meta, weights)  # a bad checkpoint fails once, naming its file
-    return predict_paths(model, meta, paths, threshold)
+    return predict_paths(*load_model(weights), paths, threshold)
 
 
 def format_line(r: dict) -> str:

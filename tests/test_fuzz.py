@@ -35,8 +35,8 @@ def idx_files(draw):
 @FAST
 @given(idx_files())
 def test_read_idx_accepts_exactly_the_well_formed_files(data):
-    """All 150 cases pass the magic number and reach the type, shape and length checks; the
-    strategy makes about a third well-formed. The reader agrees with an independent oracle."""
+    """All 150 cases pass the magic number and reach the type, shape and length checks; about
+    1 in 15 is well-formed (measured over 600). The reader agrees with an independent oracle."""
     ndim = data[3]
     header = 4 + 4 * ndim
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)) \
