@@ -61,13 +61,14 @@ def post(port: int, body: bytes, name: str = "drawing.png") -> dict:
         return json.loads(e.read())
 
 
-def drawn_png(strokes=SEVEN, side: int = 280) -> bytes:
-    """What the page sends: black strokes, 18 px wide, on a white 280x280 pad."""
+def drawn_png(strokes=SEVEN, side: int = 280, sent: int = 128) -> bytes:
+    """What the page sends: black strokes, 18 px wide, on a white 280x280 pad, scaled to
+    128x128."""
     img = Image.new("L", (side, side), 255)
     for stroke in strokes:
         ImageDraw.Draw(img).line([(x * side, y * side) for x, y in stroke], 0, 18, "curve")
     buf = io.BytesIO()
-    img.save(buf, "PNG")
+    img.resize((sent, sent), Image.BOX).save(buf, "PNG")
     return buf.getvalue()
 
 

@@ -1,15 +1,17 @@
 """Safe checkpoints: plain-data metadata, a SHA-256 of the weights, atomic writes, safe loads."""
 import hashlib
 import json
-import math
 import os
 import pickle
 import tempfile
+import time
+import warnings
 import zipfile
 from pathlib import Path
 
 import torch
 
+from .checkpoint_guards import check_contents, check_size, exists_error, why
 from .errors import MnistError
 from .hardware import resolve
 from .lesson import load_weights, save_weights
@@ -38,12 +40,21 @@ def plain(meta: dict) -> dict:
 def save_checkpoint(path, model, meta: dict, overwrite: bool = False) -> Path:
     """Write {'state_dict', 'meta'} atomically (temp file, then rename), with provenance."""
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise MnistError(f"{path} already exists and was not overwritten. Choose another "
-                         f"--out file, or pass --overwrite to replace it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = plain({**meta, "versions": versions(), "git_commit": git_commit(),
                   "sha256": weights_digest(model.state_dict())})
+    try:
+        if path.exists() and not overwrite:
+            raise exists_error(path)
+        write_atomically(path, model, meta)
+    except (OSError, RuntimeError) as e:  # no permission, a folder or file in the way, disk full
+        raise MnistError(f"could not write {path}: {why(e)}. Check that its folder can be "
+                         f"written and has free space, or choose another file.") from None
+    return path
+
+
+def write_atomically(path: Path, model, meta: dict) -> None:
+    """The lesson's torch.save into a temporary file beside `path`, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -55,11 +66,24 @@ def save_checkpoint(path, model, meta: dict, overwrite: bool = False) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def rescue_checkpoint(model, meta: dict) -> Path | None:
+    """save_checkpoint to a new file in the first of runs/, the temporary folder and the home
+    folder that takes it (a trained model whose save failed); None if none does."""
+    name = (f"mnist-digits-rescued-{meta.get('model')}-{time.strftime('%Y%m%d-%H%M%S')}-"
+            f"{os.getpid()}.pth")
+    for folder in (lambda: "runs", tempfile.gettempdir, Path.home):
+        try:
+            return save_checkpoint(Path(folder()).absolute() / name, model, meta)
+        except (MnistError, OSError, RuntimeError):  # Path.home: RuntimeError without a home
+            continue
+    return None
 
 
 def read_checkpoint(path) -> dict:
-    """Load with weights_only=True: tensors and plain Python values only, never code."""
+    """Load with weights_only=True: tensors and plain Python values only, never code; sizes
+    checked before, contents after."""
     path = Path(path)
     if not path.is_file():
         raise MnistError(f"No weights file at {path}. Train one with `python -m mnist_digits "
@@ -67,8 +91,11 @@ def read_checkpoint(path) -> dict:
     if not zipfile.is_zipfile(path):
         raise MnistError(f"{path} is not a PyTorch checkpoint (not a .pth zip archive, or "
                          f"truncated). Re-save or re-download it.")
+    check_size(path)
     try:
-        ckpt = load_weights(path)  # the lesson's torch.load(..., weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on odd tensors: the checks below speak
+            warnings.simplefilter("ignore")
+            ckpt = load_weights(path)  # the lesson's torch.load(..., weights_only=True)
     except pickle.UnpicklingError as e:
         detail = next((ln.strip() for ln in str(e).splitlines() if "Unsupported" in ln), "")
         raise MnistError(f"{path} holds more than tensors and plain Python values, so it was "
@@ -79,9 +106,11 @@ def read_checkpoint(path) -> dict:
                          f".pth file): {e}. Re-save or re-download it.") from None
     if not (isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict)
             and isinstance(ckpt.get("meta"), dict)
-            and all(torch.is_tensor(v) for v in ckpt["state_dict"].values())):
+            and all(isinstance(k, str) and torch.is_tensor(v)
+                    for k, v in ckpt["state_dict"].items())):
         raise MnistError(f"{path} is not a checkpoint of this project (expected a dict with "
                          f"'state_dict' and 'meta'). Save weights with save_checkpoint.")
+    check_contents(path, ckpt["state_dict"], ckpt["meta"])
     return ckpt
 
 
@@ -108,10 +137,13 @@ def load_checkpoint(path, expect_model: str | None = None):
     except RuntimeError as e:
         raise MnistError(f"{path} says it holds a {name!r} model but its weights do not fit "
                          f"that architecture ({str(e).splitlines()[0]}).") from None
-    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    config = meta.get("config", {})  # a dict when present (check_contents)
     if config.get("layout") == "channels_last" or config.get("channels_last") is True:
         model = model.to(memory_format=torch.channels_last)  # as trained: same kernels
     return model.eval(), meta
+
+
+MIN_STD = 1e-3  # MNIST pixels lie in [0, 1]: mean in [0, 1], std in [MIN_STD, 1]
 
 
 def normalization(meta: dict, path) -> tuple[float, float]:
@@ -119,10 +151,14 @@ def normalization(meta: dict, path) -> tuple[float, float]:
     norm = meta.get("normalization")
     try:
         mean, std = float(norm["mean"]), float(norm["std"])
-        assert math.isfinite(mean) and math.isfinite(std) and std > 0
-    except (TypeError, KeyError, ValueError, AssertionError):
-        raise MnistError(f"{path} records no usable normalisation (mean and std > 0); it was "
+    except (TypeError, KeyError, ValueError, OverflowError):
+        raise MnistError(f"{path} records no usable normalisation (mean and std); it was "
                          f"not saved by this project's train command or notebook.") from None
+    if not (0 <= mean <= 1 and MIN_STD <= std <= 1):  # NaN fails too
+        raise MnistError(f"{path} records no usable normalisation: mean {mean:g}, std {std:g}, "
+                         f"but MNIST pixels lie in [0, 1], so the mean must lie in [0, 1] and "
+                         f"the std in [{MIN_STD:g}, 1]. Use a checkpoint saved by this "
+                         f"project's train command or notebook.")
     return mean, std
 
 

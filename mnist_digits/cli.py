@@ -1,13 +1,13 @@
 """Command line: python -m mnist_digits {train,evaluate,predict,serve,bench} ..."""
 import argparse
 import json
+import os
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 from .checkpoints import DEFAULT_WEIGHTS, METRICS
 from .config import RECIPES, recipe
-from .errors import MnistError
+from .errors import INTERRUPTED, MnistError, printable
 from .hardware import PRECISIONS, describe, pick_device, resolve
 
 
@@ -125,7 +125,8 @@ def add_device(p) -> None:
 
 
 def cmd_train(args) -> int:
-    from .checkpoints import make_meta, save_checkpoint
+    from .checkpoint_guards import check_writable
+    from .checkpoints import make_meta
     from .data import load_splits
     from .lesson import evaluate
     from .train import train_model
@@ -133,19 +134,31 @@ def cmd_train(args) -> int:
                  precision=args.precision, **({"val_size": 0} if args.all_data else {}))
     cfg = replace(cfg, epochs=args.epochs) if args.epochs else cfg
     out = args.out or f"runs/{args.model}-seed{cfg.seed}.pth"
-    if Path(out).exists() and not args.overwrite:  # say so now, not after training
-        raise MnistError(f"{out} already exists and was not overwritten. Choose another --out "
-                         f"file, or pass --overwrite to replace it.")
+    check_writable(out, args.overwrite)  # say so now, not after training
     device = pick_device(args.device)
     print(describe(cfg, device), flush=True)
     cfg = resolve(cfg, device)
     data = load_splits(cfg).to(device)
     model, history = train_model(cfg, data)
     metrics = evaluate(model, data.test_x, data.test_y)
-    save_checkpoint(out, model, make_meta(cfg, data, metrics, history), args.overwrite)
+    save_or_rescue(out, model, make_meta(cfg, data, metrics, history), args.overwrite)
     print(f"saved {out}")
     return report(cfg.model, metrics, out, args.json, {"precision": cfg.precision,
                   "train_seconds": history.seconds[-1], "device": device.type})
+
+
+def save_or_rescue(out, model, meta: dict, overwrite: bool) -> None:
+    """save_checkpoint; should that fail after training, keep the weights in a rescue file."""
+    from .checkpoints import rescue_checkpoint, save_checkpoint
+    try:
+        save_checkpoint(out, model, meta, overwrite)
+    except (MnistError, OSError, RuntimeError) as e:
+        problem = e if isinstance(e, MnistError) else f"could not write {out}: {e}."
+        rescued = rescue_checkpoint(model, meta)
+        kept = (f"The trained weights were saved to {rescued} instead: move that file where "
+                f"you want it." if rescued else "No rescue copy could be written either (tried "
+                "runs/, the temporary folder and the home folder): the trained model is lost.")
+        raise MnistError(f"training finished, but {problem} {kept}") from None
 
 
 def cmd_evaluate(args) -> int:
@@ -178,12 +191,15 @@ def report(model: str, m: dict, weights, as_json: bool, extra: dict | None = Non
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         return args.run(args)
     except MnistError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {printable(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: nothing was saved", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`, say, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

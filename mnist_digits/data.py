@@ -12,10 +12,9 @@ from torch.utils.data import (
     SequentialSampler,
     TensorDataset,
 )
-from torchvision import datasets
 
 from .errors import MnistError
-from .integrity import MD5, check_dataset, check_present, remove_unverified
+from .integrity import MD5, check_dataset, check_present, check_read, remove_unverified
 
 FILES = list(MD5)  # the four original .gz files
 LOCAL_ENV = "MNIST_LOCAL"  # a folder holding the four original .gz files; skips the download
@@ -47,13 +46,15 @@ def use_local_copy(root: str | Path, local: str | Path) -> None:
 
 def load_mnist(root: str | Path = "data", train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Images (N, 28, 28) uint8 and labels (N,) int64, downloading or copying them if needed.
-    Files already there are checked before torchvision reads them, and again after."""
+    Files already there are checked before torchvision reads them (headers, SHA-256), and
+    what it read is checked after (counts, labels, SHA-256), so files it unpacked are too."""
     raw = Path(root) / "MNIST" / "raw"
     local = os.environ.get(LOCAL_ENV)
     if local:
         use_local_copy(root, local)
     check_present(raw)
     try:
+        from torchvision import datasets  # here, not above: `serve` never loads it (170 MB)
         ds = datasets.MNIST(root, train=train, download=True)
     except BaseException as e:  # network down, disk full, bad permissions, Ctrl-C
         remove_unverified(raw)  # a half-written download must not be trusted next time
@@ -65,6 +66,7 @@ def load_mnist(root: str | Path = "data", train: bool = True) -> tuple[torch.Ten
             f"connection and that the folder is writable, or set {LOCAL_ENV} to a folder "
             f"holding the four original .gz files ({', '.join(FILES)}).") from None
     check_dataset(ds.data, ds.targets, train, raw)
+    check_read(ds.data, ds.targets, train, raw)
     return ds.data, ds.targets
 
 

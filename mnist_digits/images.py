@@ -1,7 +1,14 @@
 """The guarded image loader: a file or uploaded bytes -> a decoded Pillow image, or one clear
-MnistError naming the input (never a traceback from inside Pillow); then grey levels in [0, 1]."""
+MnistError naming the input (never a traceback from inside Pillow); then grey levels in [0, 1].
+
+Hostile files are expected: only still raster formats are opened, recognised by content (no
+decoder that starts another program, such as Ghostscript for EPS), and the pixel count and
+decoded size are checked from the header before anything is decoded."""
 import io
+import stat
+import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -9,42 +16,69 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import MnistError
 
+# what cameras, phones, scanners and editors write (JPEG covers phones' MPO); Pillow decodes
+# each in-process. EPS (Ghostscript), PDF, SVG and the rest are refused whatever their name.
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
+FORMAT_LIST = "PNG, JPEG, BMP, GIF, TIFF or WebP"
 MAX_PIXELS = 40_000_000  # larger images are refused as possible decompression bombs
+MAX_DECODED = 128 * 2**20  # bytes one image may take once decoded (as Pillow holds it)
+MAX_ASPECT = 100  # a longer side over 100 times the shorter holds no digit (and decodes slowly)
+WORK_SIDE = 1024  # images are reduced towards this longer side as soon as they are decoded
 
 
 def load_image(path) -> Image.Image:
     """Open and fully decode one still image file, EXIF orientation applied."""
     path = Path(path)
-    if not path.is_file():
-        what = "is a folder, not an image" if path.is_dir() else "no such file"
-        raise MnistError(f"{path}: {what}. Check the path.")
+    size = check_path(path)
     try:
-        return decode(path, path)
+        return decode(path, path, size)
     except PermissionError:
         raise MnistError(f"{path}: permission denied. Check the file's permissions.") from None
+
+
+def check_path(path: Path) -> int:
+    """The size of a regular, non-empty file; anything else (folder, pipe, broken link) is
+    said plainly."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        what = "a broken link (what it points to does not exist)" if path.is_symlink() else \
+            "no such file"
+        raise MnistError(f"{path}: {what}. Check the path.") from None
+    except OSError as e:  # a loop of links, a name too long, ...
+        raise MnistError(f"{path}: cannot be opened ({e.strerror}). Check the path.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise MnistError(f"{path}: is a folder, not an image. Check the path.")
+    if not stat.S_ISREG(info.st_mode):  # a pipe would block forever
+        raise MnistError(f"{path}: not a regular file (a pipe, socket or device). Save the "
+                         f"picture to a file first.")
+    if info.st_size == 0:
+        raise MnistError(f"{path}: the file is empty. Choose an image file.")
+    return info.st_size
 
 
 def load_bytes(data: bytes, name: str = "upload") -> Image.Image:
     """The same for an image held in memory (an upload); nothing is written to disk."""
     if not data:
         raise MnistError(f"{name}: the file is empty. Choose an image file.")
-    return decode(io.BytesIO(data), name)
+    return decode(io.BytesIO(data), name, len(data))
 
 
-def decode(source, name) -> Image.Image:
+def decode(source, name, size: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow's notes on damaged metadata: not errors
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source) as img:
-                check_frames(name, img)
-                img.load()  # decode now, so a truncated file fails here
-                return ImageOps.exif_transpose(img)
+            with Image.open(source, formats=FORMATS) as img:
+                check_header(name, img, size)
+                with DECODING.take(decoded_bytes(img)):
+                    img.load()  # decode now, so a truncated file fails here
+                    return ImageOps.exif_transpose(reduce(img))
     except (MnistError, PermissionError):
         raise
     except UnidentifiedImageError:
-        raise MnistError(f"{name}: not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, "
-                         f"WebP...). Export the picture in one of those formats.") from None
+        raise MnistError(f"{name}: not an image this program reads ({FORMAT_LIST}). Export "
+                         f"the picture in one of those formats.") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MnistError(f"{name}: too many pixels (over {MAX_PIXELS:,}); refused as a possible "
                          f"decompression bomb. Resize the picture first.") from None
@@ -53,13 +87,85 @@ def decode(source, name) -> Image.Image:
                          f"({type(e).__name__}: {e}). Re-save or re-copy it.") from None
 
 
-def check_frames(name, img: Image.Image) -> None:
-    """Refuse oversized and multi-frame images (phone MPO photos keep their first frame)."""
+class Budget:
+    """Bytes that the images being decoded at once may take together: a thread whose image
+    does not fit waits for others to finish (the server decodes in several threads)."""
+
+    def __init__(self, total: int):
+        self.total, self.free, self.changed = total, total, threading.Condition()
+
+    @contextmanager
+    def take(self, size: int):
+        size = min(size, self.total)  # never wait for more than there is
+        with self.changed:
+            self.changed.wait_for(lambda: self.free >= size)
+            self.free -= size
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.free += size
+                self.changed.notify_all()
+
+
+DECODING = Budget(MAX_DECODED)  # the largest image alone, or several smaller ones
+
+
+def decoded_bytes(img: Image.Image) -> int:
+    """What the image takes at most while decoded and reduced: Pillow keeps 1 byte a pixel for
+    1-bit and grey images and 4 for the rest, and reducing transparency (or a palette, which
+    may hold it) makes a premultiplied copy, so those count 8."""
+    per_pixel = 1 if img.mode in ("1", "L") else 8 if img.mode in ("RGBA", "LA", "PA", "P") else 4
+    return img.width * img.height * per_pixel
+
+
+def check_header(name, img: Image.Image, size: int) -> None:
+    """From the header alone: refuse oversized and multi-frame images (phone MPO photos keep
+    their first frame); a JPEG is decoded at a reduced scale when it is far larger than needed."""
     if img.width * img.height > MAX_PIXELS:
         raise Image.DecompressionBombError(f"{img.width}x{img.height}")
+    if max(img.size) > MAX_ASPECT * min(img.size):
+        raise MnistError(f"{name}: {img.width}x{img.height} pixels is too thin a strip to hold "
+                         f"a digit. Crop the picture around the digit.")
     if getattr(img, "n_frames", 1) > 1 and img.format != "MPO":
         raise MnistError(f"{name}: animated image ({img.n_frames} frames): save one frame "
                          f"as a still PNG or JPEG.")
+    if img.format in ("JPEG", "MPO"):
+        check_filled(name, img, size)
+        img.draft(img.mode, (WORK_SIDE, WORK_SIDE))  # libjpeg scales by 1/2, 1/4 or 1/8
+    if decoded_bytes(img) > MAX_DECODED:
+        raise MnistError(f"{name}: {img.width}x{img.height} pixels in mode {img.mode} would take "
+                         f"{decoded_bytes(img) / 2**20:.0f} MB to decode (the limit is "
+                         f"{MAX_DECODED // 2**20} MB). Resize the picture first.")
+
+
+def check_filled(name, img: Image.Image, size: int) -> None:
+    """A JPEG's data (size bytes) must be able to fill the size its header claims: every 8x8
+    block of a Huffman-coded scan takes at least one bit. (Other formats fail while decoding.)"""
+    if size * 8 < blocks(img):
+        raise MnistError(f"{name}: the file holds {size:,} bytes, too few for the "
+                         f"{img.size[0]}x{img.size[1]} pixels its header claims: it is "
+                         f"truncated or damaged. Re-save or re-copy it.")
+
+
+def blocks(img: Image.Image) -> int:
+    """8x8 blocks of a full-resolution component."""
+    return -(-img.width // 8) * -(-img.height // 8)
+
+
+def reduce(img: Image.Image) -> Image.Image:
+    """An image over twice WORK_SIDE box-reduced by a whole factor to at most WORK_SIDE (the
+    pixel work shrinks smaller ones), converting modes Pillow cannot reduce."""
+    if max(img.size) <= 2 * WORK_SIDE:
+        return img
+    factor = -(-max(img.size) // WORK_SIDE)
+    if img.mode in ("1", "P") or img.mode.startswith("I;16"):
+        alpha = img.mode == "P" and "transparency" in img.info
+        img = img.convert("RGBA" if alpha else "L" if img.mode == "1" else
+                          "I" if img.mode.startswith("I;16") else "RGB")
+    small = img.reduce(factor)
+    small.info = img.info  # EXIF orientation, transparency
+    return small
 
 
 def to_gray(img: Image.Image) -> np.ndarray:

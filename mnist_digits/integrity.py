@@ -5,16 +5,31 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision import datasets
 
 from .errors import MnistError
 
-MD5 = dict(datasets.MNIST.resources)  # the published md5 sums torchvision checks
+MD5 = {  # the published md5 sums, the ones torchvision checks (a test compares them)
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
 EXPECTED = {"train": 60000, "t10k": 10000}
 KINDS = ("images-idx3-ubyte", "labels-idx1-ubyte")
 DTYPES = {0x08: np.uint8}  # MNIST uses only unsigned bytes
 FIX = ("Delete it and run again to download a fresh copy, or copy the original file "
        "(for example from the folder named by MNIST_LOCAL).")
+# SHA-256 of the unpacked files, the bytes torchvision actually reads. Derived from the published
+# archives (md5 sums as in MD5): `gzip -dc NAME.gz | sha256sum`; re-derived, not trusted, by
+# tests/test_integrity.py::test_unpacked_digests_are_those_of_the_published_archives.
+SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+REFRESH = ("Delete it and run again: it is unpacked afresh from its .gz archive, which is checked "
+           "against its published md5 sum (downloaded, or copied from MNIST_LOCAL, if missing).")
 
 
 def read_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
@@ -36,14 +51,32 @@ def read_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
 
 
-def read_file(path: Path) -> np.ndarray:
+def read_file(path: Path) -> bytes:
+    """An unpacked file's bytes, once its IDX header and size are right."""
     if not path.is_file():
         raise MnistError(f"{path} is missing. {FIX}")
-    return read_idx(path.read_bytes(), str(path))
+    data = path.read_bytes()
+    read_idx(data, str(path))
+    return data
 
 
 def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def sha256(*chunks) -> str:
+    """Of bytes or contiguous arrays, back to back (no copy)."""
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def check_digest(name: str, digest: str, path: Path) -> None:
+    """The published bytes, or one error: a single changed label or pixel is refused."""
+    if digest != SHA256[name]:
+        raise MnistError(f"{path} differs from the published MNIST data (its SHA-256 is not "
+                         f"{SHA256[name]}): it was altered or damaged. {REFRESH}")
 
 
 def unverified(raw: Path) -> list[Path]:
@@ -60,11 +93,11 @@ def check_archives(raw: Path) -> None:
 
 
 def check_present(raw: Path) -> None:
-    """Before torchvision trusts them: archives by checksum, unpacked files by their header."""
+    """Before torchvision trusts them: archives by md5, unpacked files by header and SHA-256."""
     check_archives(raw)
-    for path in (raw / f"{prefix}-{kind}" for prefix in EXPECTED for kind in KINDS):
+    for path in (raw / name for name in SHA256):
         if path.exists():
-            read_file(path)
+            check_digest(path.name, sha256(read_file(path)), path)
 
 
 def remove_unverified(raw: Path) -> None:
@@ -82,3 +115,22 @@ def check_dataset(images: torch.Tensor, labels: torch.Tensor, train: bool, raw: 
                          f"found {tuple(images.shape)} and {tuple(labels.shape)}. {FIX}")
     if int(labels.min()) < 0 or int(labels.max()) > 9:
         raise MnistError(f"{raw}/{prefix}-labels holds labels outside 0-9. {FIX}")
+
+
+def read_from(raw: Path, prefix: str, kind: str) -> Path:
+    """The file torchvision read: its old cache (MNIST/processed), when whole, comes first."""
+    cache = raw.parent / "processed"
+    if all((cache / f).is_file() for f in ("training.pt", "test.pt")):
+        return cache / ("training.pt" if prefix == "train" else "test.pt")
+    return raw / f"{prefix}-{kind}"
+
+
+def check_read(images: torch.Tensor, labels: torch.Tensor, train: bool, raw: Path) -> None:
+    """After check_dataset: what torchvision read, unpacked by this run or not, is byte for byte
+    the published file (IDX header rebuilt from the shape, then the values as bytes)."""
+    prefix = "train" if train else "t10k"
+    for kind, values in zip(KINDS, (images, labels), strict=True):
+        array = np.ascontiguousarray(values.numpy().astype(np.uint8, copy=False))
+        header = bytes([0, 0, 0x08, array.ndim]) + b"".join(n.to_bytes(4, "big")
+                                                            for n in array.shape)
+        check_digest(f"{prefix}-{kind}", sha256(header, array), read_from(raw, prefix, kind))

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoints import DEFAULT_WEIGHTS, load_checkpoint, normalization
-from .errors import MnistError
+from .errors import MnistError, printable
 from .lesson import predict_logits
 from .preprocess import prepare, to_tensor
 
@@ -35,7 +35,11 @@ def predict(model, meta: dict, digits: np.ndarray) -> np.ndarray:
     if not len(x):
         return np.zeros((0, 10), np.float32)
     device = next(model.parameters()).device
-    return predict_logits(model, x.to(device)).softmax(1).cpu().numpy()
+    probs = predict_logits(model, x.to(device)).softmax(1).cpu().numpy()
+    if not np.isfinite(probs).all():
+        raise MnistError("the model's outputs are not finite numbers: its weights or "
+                         "normalisation are damaged. Use another checkpoint.")
+    return probs
 
 
 def describe(file, probs: np.ndarray, threshold: float, image=None) -> dict:
@@ -84,16 +88,18 @@ def format_line(r: dict) -> str:
 
 
 def to_json(r: dict) -> str:
-    return json.dumps({k: v for k, v in r.items() if k != "image"})
+    """One line of strict JSON: no NaN, names printable."""
+    return json.dumps({k: printable(v) if isinstance(v, str) else v
+                       for k, v in r.items() if k != "image"}, allow_nan=False)
 
 
 def run(args) -> int:
     results = predict_files(args.inputs, args.weights, args.threshold)
     for r in results:
         if "error" in r:
-            print(f"error: {r['error']}", file=sys.stderr)
+            print(f"error: {printable(r['error'])}", file=sys.stderr)
         if args.json:
             print(to_json(r))
         elif "error" not in r:
-            print(format_line(r))
+            print(printable(format_line(r)))
     return int(any("error" in r for r in results))

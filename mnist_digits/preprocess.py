@@ -7,10 +7,9 @@ from PIL import Image
 from scipy import ndimage
 
 from .errors import MnistError
-from .images import load_bytes, load_image, to_gray
+from .images import WORK_SIDE, load_bytes, load_image, to_gray
 from .ink import find_digit, flatten_background, ink_on_black
 
-WORK_SIDE = 1024  # images are shrunk to this longer side before the pixel work
 SIZE, FIT, CENTER = 28, 20, 14.0  # MNIST: 28x28 field, 20x20 box, centre of mass at (14, 14)
 MIN_STROKE = 2.0  # px at the 20-px scale; MNIST strokes are 2.0-3.8 px (5th-95th percentile)
 

@@ -2,15 +2,21 @@
 import os
 import platform
 import subprocess
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
-import torchvision
 
 
 def versions() -> dict:
+    """Python's, torch's and torchvision's (read from its metadata: importing it costs
+    `serve` 170 MB)."""
+    try:
+        vision = version("torchvision")
+    except PackageNotFoundError:
+        vision = None
     return {"python": platform.python_version(), "torch": str(torch.__version__),
-            "torchvision": str(torchvision.__version__)}
+            "torchvision": vision}
 
 
 def git_commit() -> str | None:

@@ -11,6 +11,7 @@ from pytest_socket import SocketBlockedError
 from torchvision import datasets
 
 from mnist_digits import data as data_module
+from mnist_digits import integrity
 from mnist_digits.config import Config
 from mnist_digits.data import FILES, load_mnist, make_loader, normalise, split, use_local_copy
 from mnist_digits.errors import MnistError
@@ -39,9 +40,15 @@ def test_read_idx_rejects_truncated_and_padded_data():
             read_idx(bad, "f")
 
 
-def unpacked(root, n: int, labels=None):
+def trust(monkeypatch, raw):
+    """Take the unpacked files in raw for the published ones: synthetic data has its own SHA-256."""
+    monkeypatch.setattr(integrity, "SHA256", {p.name: integrity.sha256(p.read_bytes())
+                                              for p in raw.iterdir()})
+
+
+def unpacked(root, n: int, monkeypatch, labels=None):
     """Well-formed unpacked test files of n images in root/MNIST/raw, as torchvision reads them
-    (with tiny training files beside them: torchvision looks for all four)."""
+    (with tiny training files beside them: torchvision looks for all four), trusted."""
     raw = root / "MNIST/raw"
     raw.mkdir(parents=True)
     (raw / "train-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((2, 28, 28))))
@@ -49,25 +56,26 @@ def unpacked(root, n: int, labels=None):
     (raw / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((n, 28, 28))))
     (raw / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.arange(n) % 10 if labels is None
                                                            else labels))
+    trust(monkeypatch, raw)
 
 
 def test_load_mnist_refuses_well_formed_files_with_the_wrong_count(tmp_path, monkeypatch):
     monkeypatch.delenv("MNIST_LOCAL", raising=False)
-    unpacked(tmp_path, 100)
+    unpacked(tmp_path, 100, monkeypatch)
     with pytest.raises(MnistError, match="expected 10,000 images of 28x28.*found \\(100, 28"):
         load_mnist(tmp_path, train=False)
 
 
 def test_load_mnist_refuses_labels_outside_0_to_9(tmp_path, monkeypatch):
     monkeypatch.delenv("MNIST_LOCAL", raising=False)
-    unpacked(tmp_path, 10000, np.full(10000, 12))
+    unpacked(tmp_path, 10000, monkeypatch, np.full(10000, 12))
     with pytest.raises(MnistError, match="labels outside 0-9"):
         load_mnist(tmp_path, train=False)
 
 
 def test_load_mnist_reads_well_formed_files_with_the_published_counts(tmp_path, monkeypatch):
     monkeypatch.delenv("MNIST_LOCAL", raising=False)
-    unpacked(tmp_path, 10000)
+    unpacked(tmp_path, 10000, monkeypatch)
     images, labels = load_mnist(tmp_path, train=False)
     assert images.shape == (10000, 28, 28) and labels[:12].tolist() == [*range(10), 0, 1]
 
@@ -231,18 +239,21 @@ def test_read_idx_reads_sizes_as_big_endian_32_bit_and_says_what_it_found():
 
 def test_load_mnist_reads_the_training_split_with_its_own_count(tmp_path, monkeypatch):
     monkeypatch.delenv("MNIST_LOCAL", raising=False)
-    unpacked(tmp_path, 10000)
+    unpacked(tmp_path, 10000, monkeypatch)
     raw = tmp_path / "MNIST/raw"
     (raw / "train-images-idx3-ubyte").write_bytes(idx_bytes(np.zeros((60000, 28, 28))))
     (raw / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.arange(59999) % 10))
+    trust(monkeypatch, raw)
     with pytest.raises(MnistError) as e:
         load_mnist(tmp_path, train=True)
     assert str(e.value).startswith(f"{raw}/train-*: expected 60,000 images of 28x28 and 60,000 "
                                    "labels, found (60000, 28, 28) and (59999,). Delete it")
     (raw / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.full(60000, 10)))
+    trust(monkeypatch, raw)
     with pytest.raises(MnistError, match="train-labels holds labels outside 0-9"):
         load_mnist(tmp_path, train=True)
     (raw / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.arange(60000) % 10))
+    trust(monkeypatch, raw)
     images, labels = load_mnist(tmp_path, train=True)
     assert images.shape == (60000, 28, 28) and int(labels[-1]) == 59999 % 10
 

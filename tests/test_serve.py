@@ -31,7 +31,7 @@ def weights(tmp_path_factory):  # untrained: the app's plumbing, not its accurac
 
 @pytest.fixture(scope="module")
 def client(weights):
-    return TestClient(serve.make_app(weights))
+    return TestClient(serve.make_app(weights), base_url="http://localhost")
 
 
 def test_page_and_info(client, weights):
@@ -54,7 +54,7 @@ def test_a_drawing_is_read_in_memory(client, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("body, status, message", [
-    (b"not an image", 400, "bad.png: not an image Pillow can read"),
+    (b"not an image", 400, "bad.png: not an image this program reads"),
     (b"", 400, "bad.png: the file is empty"),
     (drawn_png([]), 400, "bad.png: no digit found"),
 ])
@@ -137,4 +137,4 @@ def test_dropping_a_bad_file_shows_the_message(page):
     from selenium.webdriver.support.ui import WebDriverWait
     box = driver.find_element("id", "error")
     WebDriverWait(driver, 10).until(lambda d: box.is_displayed())
-    assert box.text.startswith("notes.png: not an image Pillow can read")
+    assert box.text.startswith("notes.png: not an image this program reads")
