@@ -158,13 +158,13 @@ def reduce(img: Image.Image) -> Image.Image:
     pixel work shrinks smaller ones), converting modes Pillow cannot reduce."""
     if max(img.size) <= 2 * WORK_SIDE:
         return img
-    factor = -(-max(img.size) // WORK_SIDE)
+    factor, info = -(-max(img.size) // WORK_SIDE), img.info
     if img.mode in ("1", "P") or img.mode.startswith("I;16"):
         alpha = img.mode == "P" and "transparency" in img.info
         img = img.convert("RGBA" if alpha else "L" if img.mode == "1" else
                           "I" if img.mode.startswith("I;16") else "RGB")
     small = img.reduce(factor)
-    small.info = img.info  # EXIF orientation, transparency
+    small.info = info  # the original's: EXIF orientation, transparency
     return small
 
 

@@ -6,6 +6,7 @@ raw bytes of one image and answers JSON. Images are read in memory; nothing is w
 leave running (serve_guards.py): same-origin requests only, a bounded queue, timeouts."""
 import asyncio
 import errno
+import os
 import socket
 import time
 from pathlib import Path
@@ -121,7 +122,8 @@ def bind(host: str, port: int) -> socket.socket:
         raise MnistError(f"cannot listen on {host!r}: {e.strerror or e}. Pass --host with an "
                          f"address of this computer (default 127.0.0.1).") from None
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if os.name != "nt":  # restart on the same port at once (on Windows: would share it)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)
     except OSError as e:

@@ -285,3 +285,19 @@ def test_loaders_use_no_worker_processes_and_shuffle_only_when_asked():
     assert make_loader(x, y, 8).num_workers == 0
     assert torch.equal(torch.cat([b for _, b in make_loader(x, y, 8)]), y)
     assert not torch.equal(torch.cat([b for _, b in make_loader(x, y, 8, shuffle=True)]), y)
+
+
+def test_missing_local_files_are_listed_with_commas(tmp_path):
+    (tmp_path / FILES[0]).write_bytes(b"x")
+    with pytest.raises(MnistError, match=", ".join(FILES[1:]) + r"\. Point it"):
+        use_local_copy(tmp_path / "root", tmp_path)
+
+
+def test_a_local_copy_is_written_to_a_part_file_first(tmp_path, monkeypatch):
+    for f in FILES:
+        (tmp_path / f).write_bytes(b"x")
+    targets = []
+    monkeypatch.setattr(shutil, "copyfile", lambda src, dst: targets.append(dst) or
+                        open(dst, "wb").close())
+    use_local_copy(tmp_path / "root", tmp_path)
+    assert [t.name for t in targets] == [f + ".part" for f in FILES]

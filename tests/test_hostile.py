@@ -211,3 +211,59 @@ def test_ctrl_c_while_the_program_starts_is_one_line_and_status_130():
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and err == "interrupted (Ctrl-C): stopped, nothing half-written\n"
+
+
+def test_jpeg_data_bound_is_one_bit_per_block_exactly():
+    from types import SimpleNamespace
+    img = SimpleNamespace(width=6000, height=4000, size=(6000, 4000))
+    assert images.blocks(SimpleNamespace(width=9, height=17)) == 2 * 3  # partial blocks count
+    blocks = images.blocks(img)
+    images.check_filled("a.jpg", img, blocks // 8)  # just enough
+    with pytest.raises(MnistError, match="too few for the 6000x4000 pixels its header claims"):
+        images.check_filled("a.jpg", img, blocks // 8 - 1)
+
+
+@pytest.mark.parametrize("mode, info, reduced_mode", [
+    ("P", {"transparency": 0}, "RGBA"), ("P", {}, "RGB"), ("1", {}, "L"), ("I;16", {}, "I"),
+    ("L", {}, "L"), ("RGBA", {}, "RGBA")])
+def test_large_images_are_reduced_in_a_mode_pillow_can_reduce(mode, info, reduced_mode):
+    from PIL import Image
+    img = Image.new(mode, (3 * images.WORK_SIDE + 1, 100))
+    img.info.update(info)
+    small = images.reduce(img)
+    assert small.mode == reduced_mode and small.size == (769, 25)  # by 4, rounded up
+    assert small.info == img.info  # EXIF orientation and transparency kept
+
+
+def test_images_up_to_twice_the_work_side_are_not_reduced():
+    from PIL import Image
+    img = Image.new("L", (2 * images.WORK_SIDE, 10))
+    assert images.reduce(img) is img
+    assert images.reduce(Image.new("L", (2 * images.WORK_SIDE + 1, 10))).size == (683, 4)  # by 3
+
+
+@pytest.mark.parametrize("mode, per_pixel", [("1", 1), ("L", 1), ("P", 8), ("PA", 8), ("LA", 8),
+                                             ("RGBA", 8), ("RGB", 4), ("I;16", 4), ("I", 4),
+                                             ("F", 4), ("CMYK", 4)])
+def test_decoded_bytes_per_pixel(mode, per_pixel):
+    assert images.decoded_bytes(Image.new(mode, (3, 2))) == 6 * per_pixel
+
+
+def test_header_limits_are_inclusive(monkeypatch):
+    """A strip exactly 100 times longer than wide, and exactly MAX_DECODED bytes, are read."""
+    images.check_header("a.png", Image.new("L", (100, 1)), 100)
+    with pytest.raises(MnistError, match="too thin a strip"):
+        images.check_header("a.png", Image.new("L", (101, 1)), 100)
+    monkeypatch.setattr(images, "MAX_DECODED", 8 * 100)
+    images.check_header("a.png", Image.new("RGBA", (10, 10)), 100)
+    with pytest.raises(MnistError, match="would take"):
+        images.check_header("a.png", Image.new("RGBA", (10, 11)), 100)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "MPO"])
+def test_jpegs_are_decoded_at_the_scale_the_work_needs(fmt, tmp_path):
+    path = tmp_path / "big.jpg"
+    digit((4096, 4096), "RGB").save(path, fmt)
+    with Image.open(path) as img:
+        images.check_header("big.jpg", img, path.stat().st_size)
+        assert img.size == (images.WORK_SIDE, images.WORK_SIDE) and img.mode == "RGB"

@@ -1,7 +1,10 @@
 """Issue 19: hostile or broken checkpoints are refused with one clear error (zip bombs before
 they are unpacked, odd tensors and metadata after), and train never loses a trained model to
 a failed save (its --out is checked before training; a save that still fails is rescued)."""
+import os
 import re
+import shutil
+import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -11,7 +14,12 @@ import torch
 from conftest import ROOT, synthetic_splits
 
 from mnist_digits import checkpoint_guards, checkpoints
-from mnist_digits.checkpoint_guards import META_ALLOWANCE, check_writable, largest_state_bytes
+from mnist_digits.checkpoint_guards import (
+    META_ALLOWANCE,
+    check_writable,
+    largest_state_bytes,
+    probe,
+)
 from mnist_digits.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
 from mnist_digits.cli import main
 from mnist_digits.errors import MnistError
@@ -329,3 +337,42 @@ def test_save_checkpoint_failures_are_clear_errors(tmp_path, where):
         save_checkpoint(path, build_model("linear"), META, overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "f"] and not any(
         (tmp_path / "d").iterdir())
+
+
+def test_the_probe_is_made_where_the_checkpoint_will_be_and_named_like_its_temp_file(
+        tmp_path, monkeypatch):
+    made = []
+    real = tempfile.mkstemp
+
+    def recording(**kw):
+        made.append(kw)
+        return real(**kw)
+    monkeypatch.setattr(tempfile, "mkstemp", recording)
+    check_writable(tmp_path / "sub" / "m.pth", overwrite=False)
+    assert made == [{"dir": tmp_path, "prefix": "m.pth", "suffix": ".part"}]
+    assert list(tmp_path.iterdir()) == []  # nothing left, not even the folder
+
+
+def test_the_probe_fails_in_a_folder_that_is_not_there(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        probe(tmp_path / "missing", "m.pth")
+
+
+def test_free_space_exactly_at_the_minimum_is_enough(tmp_path, monkeypatch):
+    usage = type("U", (), {"free": checkpoint_guards.MIN_FREE})
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage)
+    check_writable(tmp_path / "m.pth", overwrite=False)
+    usage.free -= 1
+    with pytest.raises(MnistError, match="only 16.0 MB free"):
+        check_writable(tmp_path / "m.pth", overwrite=False)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="POSIX device")
+def test_refusals_name_the_path(tmp_path):
+    with pytest.raises(MnistError, match="^/dev/null is not a regular file"):
+        check_writable("/dev/null", overwrite=True)
+    taken = save_checkpoint(tmp_path / "m.pth", build_model("linear"), META)
+    for refuse in (lambda: check_writable(taken, overwrite=False),
+                   lambda: save_checkpoint(taken, build_model("linear"), META)):
+        with pytest.raises(MnistError, match=f"^{taken} already exists"):
+            refuse()

@@ -210,3 +210,19 @@ def test_serve_and_predict_never_import_torchvision():
     code = ("import sys, mnist_digits.serve, mnist_digits.predict; "
             "assert 'torchvision' not in sys.modules, 'torchvision imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_missing_unpacked_file_is_named(tmp_path):
+    with pytest.raises(MnistError, match=f"^{tmp_path / 'gone'} is missing"):
+        integrity.read_file(tmp_path / "gone")
+
+
+def test_what_torchvision_read_is_found_in_its_old_cache_first(tmp_path):
+    raw, cache = tmp_path / "raw", tmp_path / "processed"
+    assert integrity.read_from(raw, "train", "images-idx3-ubyte") == raw / "train-images-idx3-ubyte"
+    cache.mkdir()
+    (cache / "training.pt").write_bytes(b"")
+    assert integrity.read_from(raw, "t10k", "labels-idx1-ubyte") == raw / "t10k-labels-idx1-ubyte"
+    (cache / "test.pt").write_bytes(b"")
+    assert integrity.read_from(raw, "train", "images-idx3-ubyte") == cache / "training.pt"
+    assert integrity.read_from(raw, "t10k", "labels-idx1-ubyte") == cache / "test.pt"

@@ -320,3 +320,15 @@ def test_errors_name_what_pillow_said(tmp_path):
     path.write_bytes(path.read_bytes()[:300])
     assert_error(path, "could not be decoded, the file is truncated or damaged (OSError: ")
     assert_error(tmp_path, "is a folder, not an image. Check the path.")
+
+
+def test_on_paper_boundaries():
+    """Half-transparent pixels count as clear; exactly half the picture opaque is 'mostly
+    clear'; strokes of grey 0.5 are light strokes (black paper)."""
+    gray = np.array([[0.2, 0.2], [0.9, 0.9]], np.float32)
+    half = np.array([[0.5, 0.5], [0.5, 0.5]], np.float32)
+    assert (images.on_paper(gray, half) == 1).all()  # all clear: blank paper
+    alpha = np.array([[1, 1], [0, 0]], np.float32)  # half opaque: mostly clear
+    mid = np.full((2, 2), 0.5, np.float32)
+    assert images.on_paper(mid, alpha)[1, 1] == 0  # light (0.5) strokes: black paper
+    assert images.on_paper(gray, alpha)[1, 1] == 1  # dark strokes: white paper
