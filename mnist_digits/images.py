@@ -89,7 +89,8 @@ def decode(source, name, size: int) -> Image.Image:
 
 class Budget:
     """Bytes that the images being decoded at once may take together: a thread whose image
-    does not fit waits for others to finish (the server decodes in several threads)."""
+    does not fit waits for others to finish (`serve` decodes in one worker thread today; this
+    holds however many a caller uses)."""
 
     def __init__(self, total: int):
         self.total, self.free, self.changed = total, total, threading.Condition()
