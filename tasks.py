@@ -1,6 +1,7 @@
 """The project's commands on any platform, with no `make` needed (Windows, a bare macOS):
 
-    python tasks.py notebook   set up .venv, then run the notebook top to bottom, in place
+    python tasks.py notebook   set up .venv, then run the notebook top to bottom into runs/notebook/
+                               (MNIST_UPDATE_WEIGHTS=1, for maintainers: in place, and weights/)
     python tasks.py test       set up .venv, then ruff and the whole test suite
     python tasks.py lab        set up .venv, then open the notebook in JupyterLab
     python tasks.py mutate     mutation testing of the guarantee modules -> results/mutation.txt
@@ -41,13 +42,25 @@ def setup() -> None:
     stamp.touch()
 
 
+RUN_DIR = "runs/notebook"  # where a run's notebook and models go: nothing tracked changes
+
+
+def notebook_commands() -> list[list[str]]:
+    """Execute the notebook into runs/notebook/, or in place for the maintainers' run that
+    refreshes the committed outputs and weights (MNIST_UPDATE_WEIGHTS=1, read by the notebook
+    too); then keep each cell's printed lines together."""
+    in_place = os.environ.get("MNIST_UPDATE_WEIGHTS") == "1"
+    where = ["--inplace"] if in_place else ["--output-dir", RUN_DIR]
+    result = NOTEBOOK if in_place else f"{RUN_DIR}/{NOTEBOOK}"
+    return [["-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", *where,
+             "--ExecutePreprocessor.timeout=-1", NOTEBOOK],
+            ["-m", "jupyter", "nbconvert", "--to", "notebook", "--inplace", "--coalesce-streams",
+             result]]
+
+
 COMMANDS = {
     "setup": [],
-    "notebook": [["-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-                  "--ExecutePreprocessor.timeout=-1", NOTEBOOK],
-                 # then keep each cell's printed lines, not every step of its progress bars
-                 ["-m", "jupyter", "nbconvert", "--to", "notebook", "--inplace",
-                  "--coalesce-streams", NOTEBOOK]],
+    "notebook": None,  # notebook_commands(), decided when run
     "test": [["-m", "ruff", "check", "."], ["-m", "pytest", "-q"]],
     "lab": [["-m", "jupyter", "lab", NOTEBOOK]],
     "mutate": [["-m", "mutmut", "run", "--max-children", "1"]],  # then the report, timed
@@ -62,7 +75,7 @@ def main(argv: list[str]) -> None:
         os.environ["MNIST_LOCAL"] = str(Path(local).expanduser().resolve())
     setup()
     start = time.perf_counter()
-    for args in COMMANDS[argv[0]]:
+    for args in COMMANDS[argv[0]] if argv[0] != "notebook" else notebook_commands():
         run(PYTHON, *args)
     if argv[0] == "mutate":
         run(PYTHON, "benchmarks/mutation_report.py", f"{time.perf_counter() - start:.0f}")

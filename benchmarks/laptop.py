@@ -3,16 +3,20 @@
 The stand-in caps oneDNN and ATen at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2),
 as on most students' laptops, on the same cores. Each repeat runs the same command both ways,
 one after the other: one epoch of the best CNN's recipe (`train --model best --epochs 1`,
-precision left to `auto`), and with --notebook the whole notebook, top to bottom, in full mode,
-on a copy (the committed notebook and weights are never touched).
+precision left to `auto`), and with --notebook the whole notebook, top to bottom, in full mode:
+the notebook alone in a scratch folder beside MNIST (the committed notebook and weights are never
+touched). With --against COMMIT the notebook at that commit runs too, in a scratch copy of its
+repository, side by side with today's, each mode, and the ratios are printed.
 
-    python benchmarks/laptop.py --repeats 3 --notebook   # about 25 minutes on 2 cores
+    python benchmarks/laptop.py --repeats 3 --notebook              # about 25 minutes on 2 cores
+    python benchmarks/laptop.py --repeats 0 --notebook --against 4a0d0d0
 
 Writes results/laptop-cpu.{json,md}; prints the machine, every run, medians and ratios.
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -45,23 +49,38 @@ def one_epoch(mode: str, scratch: Path, data: str) -> dict:
     return {"seconds": result["train_seconds"], "precision": result["precision"]}
 
 
-def whole_notebook(mode: str, scratch: Path, data: str) -> dict:
-    """The notebook top to bottom in full mode on a copy of the repository: wall seconds."""
-    work = scratch / "repo"
+def checkout(commit: str | None, work: Path) -> Path:
+    """A scratch folder holding the notebook alone (today's), or the whole repository at
+    `commit` (a notebook of then may import the package of then)."""
     shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns(".git", ".venv", "runs", "data"))
+    work.mkdir(parents=True)
+    if commit is None:
+        shutil.copy(ROOT / NOTEBOOK, work / NOTEBOOK)
+        return work
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(work)], input=archive.stdout, check=True)
+    shutil.rmtree(work / "data", ignore_errors=True)
+    return work
+
+
+def whole_notebook(mode: str, scratch: Path, data: str, commit: str | None = None) -> dict:
+    """The notebook top to bottom in full mode in a scratch folder: wall seconds."""
+    work = checkout(commit, scratch / (commit or "today"))
     try:
         (work / "data").symlink_to(Path(data).resolve(), target_is_directory=True)
     except OSError:  # Windows without developer mode: no symlinks, so a copy
         shutil.copytree(Path(data).resolve(), work / "data")
     start = time.perf_counter()
+    env = {**env_for(mode), "PYTHONPATH": str(work)}  # a notebook of then: its own package
+    env.pop("MNIST_UPDATE_WEIGHTS", None)
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
                     "--execute", "--inplace", "--ExecutePreprocessor.timeout=-1", NOTEBOOK],
-                   env=env_for(mode), cwd=work, check=True, capture_output=True)
+                   env=env, cwd=work, check=True, capture_output=True)
     seconds = time.perf_counter() - start
     cells = json.loads((work / NOTEBOOK).read_text())["cells"]
     printed = json.dumps([c.get("outputs", []) for c in cells])
-    return {"seconds": seconds, "precision": "bf16" if "precision: bfloat16" in printed else "fp32"}
+    bf16 = re.search(r"precision: bfloat16|train in bf16", printed)  # then's words, or today's
+    return {"seconds": seconds, "precision": "bf16" if bf16 else "fp32"}
 
 
 def summarize(runs: dict) -> dict:
@@ -82,6 +101,11 @@ def markdown(result: dict) -> str:
                          f"{result['medians'][what][mode]:.1f} |")
     lines += [""] + [f"- {what}: the stand-in takes {v['ratio']:.2f}x as long as this CPU "
                      f"natively (medians)" for what, v in result["medians"].items()]
+    old = next((k for k in result["medians"] if k.startswith("whole notebook at")), None)
+    if old and "whole notebook" in result["medians"]:
+        lines += [f"- today's notebook takes {new / result['medians'][old][mode]:.2f}x as long "
+                  f"as the {old.removeprefix('whole ')}, {mode}"
+                  for mode, new in result["medians"]["whole notebook"].items() if mode in MODES]
     return "\n".join(lines) + "\n"
 
 
@@ -89,12 +113,17 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--notebook", action="store_true", help="also time the whole notebook")
+    p.add_argument("--against", metavar="COMMIT", help="and the notebook at this commit")
     p.add_argument("--data", default=str(ROOT / "data"))
     p.add_argument("--out", default=str(ROOT / "results"))
     args = p.parse_args()
     info = machine()
     print(json.dumps(info), flush=True)
-    runs = {"one epoch, best CNN": {m: [] for m in MODES}, "whole notebook": {m: [] for m in MODES}}
+    notebooks = {"whole notebook": None}
+    if args.against:
+        notebooks[f"whole notebook at {args.against}"] = args.against
+    runs = {"one epoch, best CNN": {m: [] for m in MODES}, **{k: {m: [] for m in MODES}
+                                                             for k in notebooks}}
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(args.repeats):
             for mode in MODES:
@@ -102,9 +131,10 @@ def main() -> None:
                 runs["one epoch, best CNN"][mode].append(r)
                 print(f"repeat {repeat}: one epoch, {mode}: {r}", flush=True)
         for mode in MODES if args.notebook else ():
-            r = whole_notebook(mode, Path(tmp), args.data)
-            runs["whole notebook"][mode].append(r)
-            print(f"whole notebook, {mode}: {r}", flush=True)
+            for what, commit in notebooks.items():  # side by side: old and new, each mode
+                r = whole_notebook(mode, Path(tmp), args.data, commit)
+                runs[what][mode].append(r)
+                print(f"{what}, {mode}: {r}", flush=True)
     runs = {k: v for k, v in runs.items() if any(v.values())}
     result = {"machine": info, "runs": runs, "medians": summarize(runs)}
     out = Path(args.out)

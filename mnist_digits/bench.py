@@ -37,11 +37,13 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> dict:
                 reached[t] = history.seconds[-1]
 
     spare = build_model(cfg.model).to(device)
-    warm_up(spare.to(memory_format=torch.channels_last) if cfg.channels_last else spare,
-            data.train_x, cfg.channels_last)
+    warm_up(spare.to(memory_format=torch.channels_last) if cfg.layout == "channels_last"
+            else spare,
+            data.train_x, cfg.layout == "channels_last")
     with PeakMemory(device) as mem:
         model, history = train_model(cfg, data, on_epoch=on_epoch, progress=False)
     flops = train_flops_per_image(model, cfg, data.train_x)
+    own = "bfloat16" if cfg.precision == "bf16" else "float32"
     seconds = history.seconds[-1]
     train_rate = len(data.train_x) * cfg.epochs / seconds
     return {"recipe": label, "model": cfg.model, "seed": cfg.seed, "epochs": cfg.epochs,
@@ -52,8 +54,8 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> dict:
             "train_images_per_s": train_rate, "train_gflops": flops * train_rate / 1e9,
             "fraction_of_fp32_matmul": flops * train_rate / 1e9 / gflops["float32"],
             "fraction_of_own_dtype_matmul":
-                flops * train_rate / 1e9 / gflops["bfloat16" if cfg.bf16 else "float32"],
-            **inference_speed(model, data.test_x, device, cfg.channels_last),
+                flops * train_rate / 1e9 / gflops[own],
+            **inference_speed(model, data.test_x, device, cfg.layout == "channels_last"),
             "config": cfg.to_dict()}
 
 

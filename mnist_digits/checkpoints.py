@@ -1,5 +1,4 @@
 """Safe checkpoints: plain-data metadata, a SHA-256 of the weights, atomic writes, safe loads."""
-import hashlib
 import json
 import os
 import pickle
@@ -13,20 +12,10 @@ import torch
 
 from .checkpoint_guards import check_contents, check_size, exists_error, why
 from .errors import MnistError
-from .hardware import resolve
-from .lesson import load_weights, save_weights
+from .lesson import METRICS, load_weights, make_meta, save_model  # noqa: F401
+from .lesson import weights_sha256 as weights_digest
 from .models import MODELS, build_model
 from .provenance import git_commit, versions
-
-
-def weights_digest(state_dict: dict) -> str:
-    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order."""
-    h = hashlib.sha256()
-    for name in sorted(state_dict):
-        t = state_dict[name].detach().cpu().contiguous()
-        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
 
 
 def plain(meta: dict) -> dict:
@@ -40,32 +29,15 @@ def plain(meta: dict) -> dict:
 def save_checkpoint(path, model, meta: dict, overwrite: bool = False) -> Path:
     """Write {'state_dict', 'meta'} atomically (temp file, then rename), with provenance."""
     path = Path(path)
-    meta = plain({**meta, "versions": versions(), "git_commit": git_commit(),
-                  "sha256": weights_digest(model.state_dict())})
+    meta = plain({**meta, "versions": versions(), "git_commit": git_commit()})
     try:
         if path.exists() and not overwrite:
             raise exists_error(path)
-        write_atomically(path, model, meta)
+        save_model(path, model, meta)  # the lesson's: whole, with the weights' SHA-256
     except (OSError, RuntimeError) as e:  # no permission, a folder or file in the way, disk full
         raise MnistError(f"could not write {path}: {why(e)}. Check that its folder can be "
                          f"written and has free space, or choose another file.") from None
     return path
-
-
-def write_atomically(path: Path, model, meta: dict) -> None:
-    """The lesson's torch.save into a temporary file beside `path`, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            save_weights(f, model, meta)  # the lesson's torch.save
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a checkpoint is a normal file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def rescue_checkpoint(model, meta: dict) -> Path | None:
@@ -162,17 +134,4 @@ def normalization(meta: dict, path) -> tuple[float, float]:
     return mean, std
 
 
-METRICS = ("accuracy", "loss", "correct", "total", "per_class")
 DEFAULT_WEIGHTS = "weights/best.pth"  # the committed best model
-
-
-def make_meta(cfg, data, metrics: dict, history=None) -> dict:
-    """Everything needed to rebuild, normalise and judge a model, in plain Python types; the
-    config as it ran, precision and memory layout decided (hardware.resolve)."""
-    cfg = resolve(cfg, data.train_x.device)
-    meta = {"model": cfg.model, "config": cfg.to_dict(), "seed": cfg.seed,
-            "normalization": {"mean": data.mean, "std": data.std},
-            "metrics": {k: metrics[k] for k in METRICS}}
-    if history is not None:
-        meta["history"] = {k: list(v) for k, v in vars(history).items()}
-    return meta

@@ -1,24 +1,16 @@
-"""MNIST as tensors: download (or a local copy), a seeded validation split, normalisation."""
+"""MNIST verified: the lesson's torchvision loader, with a local copy offline and every file
+checked before and after torchvision reads it; the lesson's split and normalisation."""
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-from torch.utils.data import (
-    BatchSampler,
-    DataLoader,
-    RandomSampler,
-    SequentialSampler,
-    TensorDataset,
-)
-
+from . import lesson
 from .errors import MnistError
 from .integrity import MD5, check_dataset, check_present, check_read, remove_unverified
+from .lesson import Splits, make_splits, normalise, split  # noqa: F401  (the package's names)
 
 FILES = list(MD5)  # the four original .gz files
 LOCAL_ENV = "MNIST_LOCAL"  # a folder holding the four original .gz files; skips the download
-SPLIT_SEED = 1234  # the validation split is the same for every training seed
 
 
 def use_local_copy(root: str | Path, local: str | Path) -> None:
@@ -44,7 +36,7 @@ def use_local_copy(root: str | Path, local: str | Path) -> None:
                          f"Check that the data folder is writable and the disk has room.") from None
 
 
-def load_mnist(root: str | Path = "data", train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def load_mnist(root: str | Path = "data", train: bool = True):
     """Images (N, 28, 28) uint8 and labels (N,) int64, downloading or copying them if needed.
     Files already there are checked before torchvision reads them (headers, SHA-256), and
     what it read is checked after (counts, labels, SHA-256), so files it unpacked are too."""
@@ -54,8 +46,7 @@ def load_mnist(root: str | Path = "data", train: bool = True) -> tuple[torch.Ten
         use_local_copy(root, local)
     check_present(raw)
     try:
-        from torchvision import datasets  # here, not above: `serve` never loads it (170 MB)
-        ds = datasets.MNIST(root, train=train, download=True)
+        images, labels = lesson.load_mnist(root, train)  # torchvision: `serve` never loads it
     except BaseException as e:  # network down, disk full, bad permissions, Ctrl-C
         remove_unverified(raw)  # a half-written download must not be trusted next time
         if not isinstance(e, Exception):
@@ -65,56 +56,12 @@ def load_mnist(root: str | Path = "data", train: bool = True) -> tuple[torch.Ten
             f"Could not load MNIST into {Path(root) / 'MNIST'}: {reason} Check your internet "
             f"connection and that the folder is writable, or set {LOCAL_ENV} to a folder "
             f"holding the four original .gz files ({', '.join(FILES)}).") from None
-    check_dataset(ds.data, ds.targets, train, raw)
-    check_read(ds.data, ds.targets, train, raw)
-    return ds.data, ds.targets
-
-
-@dataclass
-class Splits:
-    """Normalised images (N, 1, 28, 28) float32 and labels for train, validation and test."""
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    val_x: torch.Tensor
-    val_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    mean: float
-    std: float
-
-    def to(self, device) -> "Splits":
-        moved = {k: v.to(device) if torch.is_tensor(v) else v for k, v in vars(self).items()}
-        return Splits(**moved)
-
-
-def normalise(images: torch.Tensor, mean: float, std: float) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float (N, 1, 28, 28), zero mean and unit variance."""
-    return ((images.float() / 255 - mean) / std).unsqueeze(1)
-
-
-def split(images, labels, val_size: int, subset: int = 0):
-    """A seeded train/validation split; subset > 0 keeps only that many training images."""
-    perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    val, train = perm[:val_size], perm[val_size:]
-    if subset:
-        train, val = train[:subset], val[: max(subset // 4, 1)]
-    return images[train], labels[train], images[val], labels[val]
+    check_dataset(images, labels, train, raw)
+    check_read(images, labels, train, raw)
+    return images, labels
 
 
 def load_splits(cfg) -> Splits:
-    """Train/validation/test tensors, normalised with the training split's own statistics."""
-    tr_x, tr_y, va_x, va_y = split(*load_mnist(cfg.data_dir, train=True), cfg.val_size, cfg.subset)
-    te_x, te_y = load_mnist(cfg.data_dir, train=False)
-    pixels = tr_x.float() / 255
-    mean, std = pixels.mean().item(), pixels.std().item()
-    return Splits(normalise(tr_x, mean, std), tr_y, normalise(va_x, mean, std), va_y,
-                  normalise(te_x, mean, std), te_y, mean, std)
-
-
-def make_loader(x, y, batch_size: int, shuffle: bool = False, seed: int = 0) -> DataLoader:
-    """Batches by indexing whole tensors (no per-image Python work); seeded shuffling."""
-    ds = TensorDataset(x, y)
-    order = (RandomSampler(ds, generator=torch.Generator().manual_seed(seed)) if shuffle
-             else SequentialSampler(ds))
-    return DataLoader(ds, sampler=BatchSampler(order, batch_size, drop_last=False),
-                      batch_size=None, num_workers=0)
+    """Train/validation/test tensors, verified, split and normalised as in the lesson."""
+    train, test = load_mnist(cfg.data_dir, train=True), load_mnist(cfg.data_dir, train=False)
+    return make_splits(train, test, cfg.val_size, cfg.subset)

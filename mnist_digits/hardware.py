@@ -2,17 +2,15 @@
 
 bfloat16 autocast is faster where the hardware computes bfloat16 natively (Intel AMX, AVX-512
 BF16, GPUs from Ampere on) and several times *slower* where it must be emulated (most
-laptops), so it is never hard-coded: `resolve` turns "auto" into a choice."""
+laptops), so it is never hard-coded: the lesson's `resolve` turns "auto" into a choice."""
 import os
-import platform
-from dataclasses import replace
 
 import torch
 
+from . import lesson
 from .errors import MnistError
+from .lesson import LAYOUTS, PRECISIONS, bf16_unit  # noqa: F401  (the package's names)
 
-PRECISIONS = ("auto", "bf16", "fp32")
-LAYOUTS = ("auto", "channels_last", "contiguous")
 ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")  # honoured: they decide the kernels
 
 
@@ -33,42 +31,12 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def cpu_bf16_unit() -> str | None:
-    """'AMX' or 'AVX-512 BF16' if this CPU computes bfloat16 natively and oneDNN and ATen are
-    allowed to use it (ONEDNN_MAX_CPU_ISA / ATEN_CPU_CAPABILITY caps are honoured), else None."""
-    if platform.machine().lower() not in ("x86_64", "amd64"):
-        return None  # Arm CPUs (Apple silicon included): float32 is the safe, fast choice
-    try:
-        if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            return None
-        if torch.backends.cpu.get_cpu_capability() in ("DEFAULT", "NO AVX", "AVX2"):
-            return None
-        if torch.cpu._is_amx_tile_supported():
-            return "AMX"
-        return "AVX-512 BF16" if torch.cpu._is_avx512_bf16_supported() else None
-    except (AttributeError, RuntimeError):  # an older or unusual build: be conservative
-        return None
-
-
-def bf16_unit(device: torch.device) -> str | None:
-    """What computes bfloat16 natively on this device, or None."""
-    if device.type == "cuda":
-        major, _ = torch.cuda.get_device_capability(device)
-        return f"{torch.cuda.get_device_name(device)} tensor cores" if major >= 8 else None
-    return cpu_bf16_unit() if device.type == "cpu" else None
-
-
 def resolve(cfg, device: torch.device):
-    """cfg with precision and layout decided for this device ("auto" replaced)."""
-    precision, layout = cfg.precision, cfg.layout
-    if precision not in PRECISIONS or layout not in LAYOUTS:
-        raise MnistError(f"precision must be one of {', '.join(PRECISIONS)} (got "
-                         f"{precision!r}) and layout one of {', '.join(LAYOUTS)} (got {layout!r}).")
-    if precision == "auto":
-        precision = "bf16" if bf16_unit(device) else "fp32"
-    if layout == "auto":  # faster on the CPUs measured (AVX2, AVX-512); usual on CUDA
-        layout = "contiguous" if device.type == "mps" else "channels_last"
-    return replace(cfg, precision=precision, layout=layout)
+    """The lesson's resolve; an unknown precision or layout is one clear line."""
+    try:
+        return lesson.resolve(cfg, device)
+    except ValueError as e:
+        raise MnistError(f"{e}.") from None
 
 
 def describe(cfg, device: torch.device) -> str:

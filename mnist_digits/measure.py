@@ -73,7 +73,8 @@ def matmul_gflops(device, dtype=torch.float32, n=2048, reps=10) -> float:
 
 def train_flops_per_image(model, cfg, x) -> float:
     """Forward + backward FLOPs of one training step, per image (counted, not estimated)."""
-    xb = x[:64].contiguous(memory_format=torch.channels_last) if cfg.channels_last else x[:64]
+    layout = torch.channels_last if cfg.layout == "channels_last" else torch.contiguous_format
+    xb = x[:64].contiguous(memory_format=layout)
     with FlopCounterMode(display=False) as counter:
         model(xb).sum().backward()
     model.zero_grad(set_to_none=True)

@@ -2,8 +2,8 @@
 import torch
 from torch import nn
 
+from . import lesson
 from .errors import MnistError
-from .lesson import MLP, BestCNN, LinearNet, StarterCNN
 
 
 class ExamplesNet(nn.Module):
@@ -21,8 +21,7 @@ class ExamplesNet(nn.Module):
         return self.net(x)
 
 
-MODELS = {"linear": LinearNet, "mlp": MLP, "cnn": StarterCNN, "best": BestCNN,
-          "examples": ExamplesNet}
+MODELS = {**lesson.MODELS, "examples": ExamplesNet}
 
 
 def build_model(name: str) -> nn.Module:

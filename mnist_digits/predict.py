@@ -81,7 +81,9 @@ def predict_files(paths, weights=DEFAULT_WEIGHTS, threshold: float = 0.5) -> lis
 
 
 def format_line(r: dict) -> str:
-    """photo.png: 7 (98.2%)  top-3: 7 98.2%, 1 1.1%, 9 0.3% [uncertain]"""
+    """photo.png: 7 (98.2%)  top-3: 7 98.2%, 1 1.1%, 9 0.3% [uncertain]; or why it failed."""
+    if "error" in r:
+        return f"{r['file']}: {r['error']}"
     top = ", ".join(f"{d} {p:.1%}" for d, p in r["top3"])
     flag = " [uncertain]" if r["uncertain"] else ""
     return f"{r['file']}: {r['digit']} ({r['probability']:.1%})  top-3: {top}{flag}"

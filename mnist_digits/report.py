@@ -1,21 +1,7 @@
-"""Tables: the benchmark's headline figures (over seeds, speed-ups) and its Markdown, and the
-notebook's Markdown tables (per-class accuracy, the comparison with published figures, the
-one-change-at-a-time study)."""
-import json
+"""The benchmark's tables: headline figures over seeds, speed-ups, and its Markdown."""
 import statistics
-from pathlib import Path
 
 THRESHOLDS = (99.0, 99.3, 99.5, 99.65)
-PUBLISHED = [  # (name, test accuracy %)
-    ("LeCun 1998: linear classifier", 88.0),
-    ("LeCun 1998: 2-layer NN, 300 hidden units", 95.3),
-    ("LeCun 1998: LeNet-5", 99.05),
-    ("Ciresan 2011: large CNN", 99.65),
-    ("course reference project: MLP (as claimed)", 97.45),
-    ("course reference project: CNN, 45 epochs (as claimed)", 99.31),
-]
-REFERENCE_RERUNS = {"reference MLP": "our re-run of the reference MLP recipe",
-                    "reference CNN": "our re-run of the reference CNN recipe"}
 
 
 def secs(value) -> str:
@@ -107,60 +93,3 @@ def markdown(result) -> str:
               f"{m['git_commit']}; matmul GFLOP/s at start and end: fp32 {start['float32']:.0f}"
               f" and {end['float32']:.0f}, bf16 {start['bfloat16']:.0f} and {end['bfloat16']:.0f}"]
     return "\n".join(lines) + "\n"
-
-
-def comparison_rows(measured: dict, bench_file="results/bench-cpu.json",
-                    reruns_file="results/bench-cuda.json") -> list[dict]:
-    """Published figures, this run's models, and where present: mean ± std of ours in `bench`,
-    and the reference projects' recipes as `bench` re-ran them with their full epoch budgets
-    (on a GPU: the CPU bench caps them)."""
-    rows = [{"name": n, "accuracy": a, "ours": False} for n, a in PUBLISHED]
-    rows += [{"name": f"this notebook: {n}", "accuracy": a, "ours": True}
-             for n, a in measured.items()]
-    if Path(bench_file).exists() and (o := json.loads(Path(bench_file).read_text())["ours"]):
-        rows.append({"name": f"bench: best CNN, mean ± std of {len(o['seeds'])} seeds",
-                     "accuracy": o["mean"], "std": o["std"], "ours": True})
-    if Path(reruns_file).exists():
-        reruns = json.loads(Path(reruns_file).read_text())
-        where = " on a GPU" if reruns.get("device") == "cuda" else ""
-        for r in reruns["runs"]:
-            if r["recipe"] in REFERENCE_RERUNS:
-                rows.append({"name": f"{REFERENCE_RERUNS[r['recipe']]}, {r['epochs']} "
-                             f"epochs{where}", "accuracy": r["final_accuracy"], "ours": True})
-    return sorted(rows, key=lambda r: r["accuracy"])
-
-
-def per_class_table(results: dict):
-    """Markdown table: accuracy per digit (rows) for each model (columns)."""
-    from IPython.display import Markdown
-    names = list(results)
-    lines = ["| digit | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for k in range(10):
-        cells = " | ".join(f"{results[n]['per_class'][k]:.2f}%" for n in names)
-        lines.append(f"| {k} | {cells} |")
-    cells = " | ".join(f"**{results[n]['accuracy']:.2f}%**" for n in names)
-    lines.append(f"| **all** | {cells} |")
-    return Markdown("\n".join(lines))
-
-
-def benchmark_table(rows) -> str:
-    """Markdown table of test accuracy and error rate, best last."""
-    lines = ["| model | test accuracy | error rate |", "|---|---|---|"]
-    for r in rows:
-        std = f" ± {r['std']:.2f}" if r.get("std") else ""
-        name = f"**{r['name']}**" if r["ours"] else r["name"]
-        lines.append(f"| {name} | {r['accuracy']:.2f}%{std} | {100 - r['accuracy']:.2f}% |")
-    return "\n".join(lines)
-
-
-def ablation_table(study: dict):
-    """Markdown table of the one-change-at-a-time study (benchmarks/ablation.py)."""
-    from IPython.display import Markdown
-    lines = ["| step | change | validation accuracy | validation errors | training |",
-             "|---|---|---|---|---|"]
-    for s in study["steps"]:
-        std = f" ± {s['val_std']:.2f}" if s.get("val_std") else ""
-        errors = round(study["val_size"] * (100 - s["val_accuracy"]) / 100)
-        lines.append(f"| {s['step']} | {s['change']} | {s['val_accuracy']:.2f}%{std} | "
-                     f"{errors} of {study['val_size']:,} | {s['train_seconds']:.0f} s |")
-    return Markdown("\n".join(lines))

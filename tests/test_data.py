@@ -13,9 +13,10 @@ from torchvision import datasets
 from mnist_digits import data as data_module
 from mnist_digits import integrity
 from mnist_digits.config import Config
-from mnist_digits.data import FILES, load_mnist, make_loader, normalise, split, use_local_copy
+from mnist_digits.data import FILES, load_mnist, normalise, split, use_local_copy
 from mnist_digits.errors import MnistError
 from mnist_digits.integrity import check_archives, read_idx
+from mnist_digits.lesson import batches
 
 
 def test_read_idx_parses_images_and_labels():
@@ -185,13 +186,19 @@ def test_normalise_gives_zero_mean_unit_std():
     assert abs(x.mean().item()) < 1e-4 and abs(x.std().item() - 1) < 1e-4
 
 
-def test_loader_batches_by_index_and_shuffles_reproducibly():
+def shuffled(x, y, size, seed):
+    return [b[1].tolist() for b in batches(x, y, size, torch.Generator().manual_seed(seed))]
+
+
+def test_batches_are_cut_by_index_and_shuffle_reproducibly():
     x, y = torch.randn(10, 1, 28, 28), torch.arange(10)
-    batches = [b[1].tolist() for b in make_loader(x, y, 4, shuffle=True, seed=3)]
-    assert [len(b) for b in batches] == [4, 4, 2]
-    assert sorted(sum(batches, [])) == list(range(10))
-    assert batches == [b[1].tolist() for b in make_loader(x, y, 4, shuffle=True, seed=3)]
-    assert [b[1].tolist() for b in make_loader(x, y, 4)][0] == [0, 1, 2, 3]
+    cut = shuffled(x, y, 4, seed=3)
+    assert [len(b) for b in cut] == [4, 4, 2]
+    assert sorted(sum(cut, [])) == list(range(10))
+    assert cut == shuffled(x, y, 4, seed=3) != shuffled(x, y, 4, seed=4)
+    assert [b[1].tolist() for b in batches(x, y, 4)][0] == [0, 1, 2, 3]
+    first = next(batches(x, y, 4, torch.Generator().manual_seed(3)))
+    assert torch.equal(first[0], x[first[1]])  # images travel with their labels
 
 
 def test_load_splits_normalises_every_split_with_the_training_statistics(monkeypatch):
@@ -280,11 +287,11 @@ def test_splits_move_tensors_and_keep_the_statistics():
     assert (moved.mean, moved.std) == (s.mean, s.std) and s.train_x.device.type == "cpu"
 
 
-def test_loaders_use_no_worker_processes_and_shuffle_only_when_asked():
+def test_batches_shuffle_only_when_given_a_generator():
     x, y = torch.arange(64.0).view(-1, 1), torch.arange(64)
-    assert make_loader(x, y, 8).num_workers == 0
-    assert torch.equal(torch.cat([b for _, b in make_loader(x, y, 8)]), y)
-    assert not torch.equal(torch.cat([b for _, b in make_loader(x, y, 8, shuffle=True)]), y)
+    assert torch.equal(torch.cat([b for _, b in batches(x, y, 8)]), y)
+    shuffled = torch.cat([b for _, b in batches(x, y, 8, torch.Generator().manual_seed(0))])
+    assert not torch.equal(shuffled, y) and torch.equal(shuffled.sort().values, y)
 
 
 def test_missing_local_files_are_listed_with_commas(tmp_path):

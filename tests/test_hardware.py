@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mnist_digits import hardware, recipe
+from mnist_digits import hardware, lesson, recipe
 from mnist_digits.data import Splits
 from mnist_digits.errors import MnistError
 from mnist_digits.train import train_model
@@ -12,7 +12,7 @@ CPU = torch.device("cpu")
 
 def pretend_cpu(monkeypatch, isa: str, mkldnn_bf16: bool, amx: bool, avx512_bf16: bool):
     """A CPU as PyTorch would report it (ATen capability, oneDNN's bf16 check, cpuinfo)."""
-    monkeypatch.setattr(hardware.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(lesson.platform, "machine", lambda: "x86_64")
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: isa)
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: mkldnn_bf16)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
@@ -28,9 +28,9 @@ EMULATED = [("AVX2", False, False, False),   # a laptop without AVX-512
 @pytest.mark.parametrize("isa, mkldnn, amx, avx512_bf16, unit", NATIVE)
 def test_native_bf16_cpus_get_bf16(monkeypatch, isa, mkldnn, amx, avx512_bf16, unit):
     pretend_cpu(monkeypatch, isa, mkldnn, amx, avx512_bf16)
-    assert hardware.cpu_bf16_unit() == unit
+    assert hardware.bf16_unit(CPU) == unit
     cfg = hardware.resolve(recipe("best"), CPU)
-    assert cfg.precision == "bf16" and cfg.bf16 and cfg.channels_last
+    assert cfg.precision == "bf16" and cfg.layout == "channels_last"
     assert f"bfloat16 autocast, since this CPU computes bfloat16 natively: {unit};" in \
         hardware.describe(recipe("best"), CPU)
 
@@ -38,16 +38,16 @@ def test_native_bf16_cpus_get_bf16(monkeypatch, isa, mkldnn, amx, avx512_bf16, u
 @pytest.mark.parametrize("isa, mkldnn, amx, avx512_bf16", EMULATED)
 def test_other_cpus_get_float32(monkeypatch, isa, mkldnn, amx, avx512_bf16):
     pretend_cpu(monkeypatch, isa, mkldnn, amx, avx512_bf16)
-    assert hardware.cpu_bf16_unit() is None
+    assert hardware.bf16_unit(CPU) is None
     cfg = hardware.resolve(recipe("best"), CPU)
-    assert cfg.precision == "fp32" and not cfg.bf16 and cfg.layout == "channels_last"
+    assert cfg.precision == "fp32" and cfg.layout == "channels_last"
     assert "precision: float32, since this device has no native bfloat16 unit" in \
         hardware.describe(recipe("best"), CPU)
 
 
 def test_arm_cpus_get_float32(monkeypatch):
     pretend_cpu(monkeypatch, "AVX512", True, True, True)
-    monkeypatch.setattr(hardware.platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(lesson.platform, "machine", lambda: "arm64")
     assert hardware.resolve(recipe("best"), CPU).precision == "fp32"
 
 

@@ -278,16 +278,16 @@ def test_check_writable_makes_nothing(tmp_path):
 
 
 def fail_first_save(monkeypatch) -> None:
-    """The first torch.save (the save to --out) fails as a full disk does; later ones work."""
-    real, calls = checkpoints.save_weights, []
+    """The first save (the save to --out) fails as a full disk does; later ones work."""
+    real, calls = checkpoints.save_model, []
 
-    def save_weights(f, model, meta):
+    def save_model(path, model, meta):
         calls.append(1)
         if len(calls) == 1:
             no_space()
-        real(f, model, meta)
+        return real(path, model, meta)
 
-    monkeypatch.setattr(checkpoints, "save_weights", save_weights)
+    monkeypatch.setattr(checkpoints, "save_model", save_model)
 
 
 def test_a_save_failing_after_training_leaves_a_rescue_file(tmp_path, capsys, monkeypatch,
@@ -322,7 +322,7 @@ def test_the_rescue_falls_back_to_the_temporary_folder(tmp_path, capsys, monkeyp
 
 def test_a_model_that_cannot_be_saved_anywhere_is_said_lost(tmp_path, capsys, monkeypatch,
                                                             fake_training):
-    monkeypatch.setattr(checkpoints, "save_weights", lambda *a: no_space())
+    monkeypatch.setattr(checkpoints, "save_model", lambda *a: no_space())
     err = train(tmp_path / "m.pth", capsys)
     assert "No rescue copy could be written either" in err and "the trained model is lost" in err
     assert list(tmp_path.rglob("*.p*")) == []

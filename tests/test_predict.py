@@ -105,6 +105,12 @@ def test_predict_files_returns_the_preprocessed_images(weights, folder):
         assert format_line(r).startswith(r["file"])
 
 
+def test_an_unreadable_file_formats_as_its_message_not_a_key_error(weights, tmp_path):
+    (tmp_path / "note.txt.png").write_text("not an image")
+    r = predict_files([tmp_path / "note.txt.png"], weights)[0]
+    assert format_line(r) == f"{r['file']}: {r['error']}" and "not" in r["error"]
+
+
 def test_uncertain_means_below_the_threshold(weights, folder):
     p = predict_files([folder / "a.JPG"], weights)[0]["probability"]
     at, above = (predict_files([folder / "a.JPG"], weights, t)[0] for t in (p, p + 1e-6))

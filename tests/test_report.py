@@ -5,7 +5,6 @@ from conftest import ROOT
 
 from mnist_digits.report import (
     THRESHOLDS,
-    comparison_rows,
     markdown,
     speedups,
     summarize_fast,
@@ -59,28 +58,3 @@ def test_committed_bench_results_still_render(device):
     o = result["ours"]
     assert f"ours over seeds {o['seeds']}: {o['mean']:.2f} ± {o['std']:.2f}%" in text
     assert "- vs reference CNN: 99.0%: " in text and "ensemble" not in text
-
-
-def test_comparison_adds_mean_and_std_of_the_benchs_seeds_in_order(tmp_path):
-    bench = tmp_path / "a.json"  # an older file's ensemble keys are ignored
-    bench.write_text(json.dumps({"ours": {"seeds": [0, 1, 2], "mean": 99.69, "std": 0.05,
-                                          "ensemble_accuracy": 99.71}, "ensembles": []}))
-    reruns = tmp_path / "b.json"
-    reruns.write_text(json.dumps({"runs": [
-        {"recipe": "reference CNN", "epochs": 45, "final_accuracy": 99.11},
-        {"recipe": "ours", "epochs": 15, "final_accuracy": 99.7}]}))
-    rows = comparison_rows({"best CNN": 99.65}, bench, reruns)
-    names = {r["name"]: r for r in rows}
-    assert names["our re-run of the reference CNN recipe, 45 epochs"]["accuracy"] == 99.11
-    assert names["bench: best CNN, mean ± std of 3 seeds"]["accuracy"] == 99.69
-    assert names["bench: best CNN, mean ± std of 3 seeds"]["std"] == 0.05
-    assert names["this notebook: best CNN"]["accuracy"] == 99.65
-    assert not any("ensemble" in n for n in names) and len(rows) == 9
-    assert [r["accuracy"] for r in rows] == sorted(r["accuracy"] for r in rows)
-    assert all(r["ours"] == (not r["name"].startswith(("LeCun", "Ciresan", "course")))
-               for r in rows)
-
-
-def test_comparison_without_a_bench_file_has_only_published_and_measured(tmp_path):
-    rows = comparison_rows({"MLP": 97.9}, tmp_path / "missing.json", tmp_path / "none.json")
-    assert not any(r["name"].startswith("bench") for r in rows) and len(rows) == 7

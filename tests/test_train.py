@@ -1,8 +1,8 @@
 import torch
 from torch import nn
 
-from mnist_digits.augment import random_affine
 from mnist_digits.config import recipe
+from mnist_digits.lesson import random_affine
 from mnist_digits.models import build_model
 from mnist_digits.train import train_model
 
