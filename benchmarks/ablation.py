@@ -7,6 +7,8 @@ touched. Precision is left to `auto`, as in the notebook.
     python benchmarks/ablation.py                  # about 12 minutes on a 2-core CPU
     python benchmarks/ablation.py --seeds 0 1 2    # mean ± std over seeds, three times as long
     python benchmarks/ablation.py --seeds 1 2 --append   # add seeds to the results file
+    python benchmarks/ablation.py --steps 0 --seeds 0 1 2 --out results/starter-cpu.json
+                                                   # only the starter CNN's recipe
 
 Writes results/ablation-cpu.json and prints a Markdown table.
 """
@@ -44,10 +46,12 @@ def configs(seed: int):
         yield change, cfg
 
 
-def run(seeds, data) -> list[dict]:
+def run(seeds, data, steps=None) -> list[dict]:
     rows = []
     for seed in seeds:
         for step, (change, cfg) in enumerate(configs(seed)):
+            if steps is not None and step not in steps:
+                continue
             print(f"--- step {step}: {change} (seed {seed})", flush=True)
             _, history = train_model(cfg, data, progress=False)
             rows.append({"step": step, "change": change, "seed": seed,
@@ -87,13 +91,14 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--out", default=str(ROOT / "results" / "ablation-cpu.json"))
     p.add_argument("--append", action="store_true", help="keep the runs already in --out")
+    p.add_argument("--steps", type=int, nargs="+", help="run only these steps (default: all)")
     args = p.parse_args()
     old = json.loads(Path(args.out).read_text())["runs"] if args.append else []
     device = pick_device("auto")
     print(describe(recipe("best"), device), flush=True)
     info = machine()
     data = load_splits(recipe("cnn")).to(device)
-    rows = old + run(args.seeds, data)
+    rows = old + run(args.seeds, data, args.steps)
     seeds = sorted({r["seed"] for r in rows})
     result = {"machine": info, "seeds": seeds, "val_size": len(data.val_y), "runs": rows,
               "steps": summarize(rows)}

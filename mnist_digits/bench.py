@@ -48,7 +48,8 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> dict:
     train_rate = len(data.train_x) * cfg.epochs / seconds
     return {"recipe": label, "model": cfg.model, "seed": cfg.seed, "epochs": cfg.epochs,
             "precision": cfg.precision, "layout": cfg.layout,
-            "final_accuracy": curve[-1], "accuracy_per_epoch": curve, "train_seconds": seconds,
+            "final_accuracy": curve[-1], "accuracy_per_epoch": curve,
+            "val_accuracy": history.val_acc[-1], "train_seconds": seconds,
             "seconds_per_epoch": seconds / cfg.epochs, "peak_memory_mib": mem.mib,
             "time_to": {str(t): reached.get(t) for t in THRESHOLDS},
             "train_images_per_s": train_rate, "train_gflops": flops * train_rate / 1e9,
@@ -69,6 +70,8 @@ def configs(args):
             cfg = recipe(name, fast=args.fast, seed=seed)
             if args.fast:
                 cfg = replace(cfg, epochs=1)
+            elif args.epochs and label == "ours":
+                cfg = replace(cfg, epochs=args.epochs)
             elif args.max_epochs and not label.startswith("ours"):
                 cfg = replace(cfg, epochs=min(cfg.epochs, args.max_epochs))
             yield label, cfg

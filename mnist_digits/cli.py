@@ -113,6 +113,8 @@ def add_bench(sub) -> None:
     p.add_argument("--only", nargs="+", metavar="LABEL", choices=[r[0] for r in bench.RUNS],
                    help="run only these recipes, e.g. --only ours 'reference CNN'")
     p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
+    p.add_argument("--epochs", type=int, default=0,
+                   help="train 'ours' for this many epochs, not its recipe's (a budget study)")
     p.add_argument("--out", help="folder for bench-DEVICE.{md,json} "
                    "(default results/, or runs/ with --fast)")
     add_device(p)

@@ -58,17 +58,29 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def matmul_gflops(device, dtype=torch.float32, n=2048, reps=10) -> float:
-    """This machine's dense matrix-multiply rate: the hardware yardstick."""
-    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+def _matmul_seconds(a, b, device, reps: int) -> float:
     times = []
-    for _ in range(reps + 1):
+    for _ in range(reps + 1):  # the first call sets up kernels: not counted
         sync(device)
         start = time.perf_counter()
         a @ b
         sync(device)
         times.append(time.perf_counter() - start)
-    return 2 * n**3 / statistics.median(times[1:]) / 1e9
+    return statistics.median(times[1:])
+
+
+def matmul_gflops(device, dtype=torch.float32, n_max=2048, reps=10, budget_s=0.25) -> float:
+    """This machine's dense matrix-multiply rate: the hardware yardstick. The size doubles
+    from 256 up to n_max while one multiply stays within budget_s: emulated bfloat16, on a
+    CPU without it, is fifty times slower, and 2048 x 2048 would take minutes there."""
+    n = 256
+    while True:
+        a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+        seconds = _matmul_seconds(a, b, device, reps=1)
+        if n >= n_max or 8 * seconds > budget_s:  # doubling n costs 8 times the work
+            break
+        n *= 2
+    return 2 * n**3 / _matmul_seconds(a, b, device, reps) / 1e9
 
 
 def train_flops_per_image(model, cfg, x) -> float:

@@ -1,6 +1,9 @@
-"""The benchmark's memory figure sees what a block allocates, on any operating system."""
+"""The benchmark's yardsticks: memory on any operating system, and a matmul rate that stays
+quick where the hardware is slow."""
+import pytest
 import torch
 
+from mnist_digits import measure
 from mnist_digits.measure import PeakMemory
 
 
@@ -9,3 +12,30 @@ def test_peak_memory_counts_what_the_block_holds():
         block = torch.ones(50_000_000)  # 191 MiB, freed only after the block
     assert 150 < mem.mib < 400
     del block
+
+
+def test_the_matmul_yardstick_shrinks_where_the_hardware_is_slow(monkeypatch):
+    """Emulated bfloat16 (1.5 GFLOP/s on an AVX2 CPU) took minutes at 2048 x 2048."""
+    sizes = []
+
+    def fake_seconds(a, b, device, reps):
+        sizes.append(len(a))
+        return 2 * len(a) ** 3 / rate / 1e9
+
+    monkeypatch.setattr(measure, "_matmul_seconds", fake_seconds)
+    monkeypatch.setattr(measure.torch, "randn", lambda n, *_, **__: torch.empty(n, 0))
+    for rate, largest in [(1.5, 512), (10, 1024), (1e6, 2048)]:  # GFLOP/s, the size it stops at
+        sizes.clear()
+        assert measure.matmul_gflops(torch.device("cpu"), budget_s=0.25) == pytest.approx(rate)
+        assert max(sizes) == largest and sizes[-1] == largest
+
+
+def test_the_profile_names_the_operations_a_training_step_spends_its_time_on():
+    from benchmarks.profile_steps import NETS, profile_net
+    build, recipe_name = NETS["starter CNN, pooling first"]
+    ms, top, cfg = profile_net(build, recipe_name, steps=1)
+    names = [name for name, _ in top]
+    assert ms > 0 and cfg.batch_size == 128 and len(top) == 10
+    assert "aten::convolution_backward" in names  # the backward pass is never free
+    assert 0.5 < sum(share for _, share in top) <= 1 + 1e-9
+    assert [s for _, s in top] == sorted((s for _, s in top), reverse=True)

@@ -94,10 +94,13 @@ def test_fast_bench_writes_its_tables(tmp_path, capsys):
 
 def test_bench_only_runs_the_recipes_asked_for_with_the_references_as_published():
     args = argparse.Namespace(only=["ours", "pytorch/examples"], seeds=[3, 4], fast=False,
-                              max_epochs=12)
+                              max_epochs=12, epochs=0)
     (label, examples), *ours = configs(args)
     assert label == "pytorch/examples" and examples.seed == 3
     assert (examples.optimizer, examples.lr, examples.batch_size, examples.epochs,
             examples.precision) == ("adadelta", 1.0, 64, 12, "fp32")  # capped at 12 epochs
     assert [(label, cfg.seed, cfg.epochs) for label, cfg in ours] == [("ours", 3, 15),
                                                                      ("ours", 4, 15)]
+    args.epochs = 10  # a budget study: ours only, the references as published
+    assert [(label, cfg.epochs) for label, cfg in configs(args)] == [
+        ("pytorch/examples", 12), ("ours", 10), ("ours", 10)]
