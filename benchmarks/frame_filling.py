@@ -7,6 +7,11 @@ Kinds (one image per digit and kind, seeded per image; polarity dark-on-light or
   binary   black-and-white bitmap of the tight crop, 16-64 px (1-bit PNG)
   faint    a pen 12-30% darker than tinted paper, 0-4 px margin, sensor noise (JPEG)
   edge     a larger digit on paper touching one or two sides of the picture (PNG)
+  stretched32, stretched16
+           a scanned form's digit: stretched to fill a square box (aspect not kept), thick,
+           black-and-white, 32x32 or 16x16 (1-bit PNG)
+  bold     strokes about one and a half times as thick, tight crop (PNG)
+  broken   a thin pen whose strokes break in two to four places, on paper, noise (JPEG)
 Files are OUT/KIND/00042_label7.EXT. With --weights, each kind goes through `predict`
 (preprocessing included); accuracy and refusals are reported per kind, beside the same model on
 the same digits, clean. The last line is JSON.
@@ -46,11 +51,36 @@ def resize(ink: np.ndarray, side: int) -> np.ndarray:
     return np.clip(np.asarray(img), 0, 1)
 
 
-def thicker(ink: np.ndarray) -> np.ndarray:
-    """Strokes about twice as thick: grey dilation at 4x scale with a disk of radius 5."""
+def disk(radius: int) -> np.ndarray:
+    return np.hypot(*np.mgrid[-radius:radius + 1, -radius:radius + 1]) <= radius
+
+
+def thicker(ink: np.ndarray, radius: int = 5) -> np.ndarray:
+    """Thicker strokes: grey dilation at 4x scale with a disk (radius 5: about twice as thick,
+    3: one and a half times)."""
     big = resize(ink, 4 * max(ink.shape))
-    disk = np.hypot(*np.mgrid[-5:6, -5:6]) <= 5
-    return resize(ndimage.grey_dilation(big, footprint=disk), max(ink.shape))
+    return resize(ndimage.grey_dilation(big, footprint=disk(radius)), max(ink.shape))
+
+
+def stretched(ink: np.ndarray, side: int) -> np.ndarray:
+    """The digit's box stretched to a side x side square, aspect not kept, as bits: scanned
+    forms store digits so, and a thin '1' becomes a fat bar."""
+    box = Image.fromarray(ink.astype(np.float32)).resize((side, side), Image.BILINEAR)
+    return np.asarray(box) > 0.3  # a low cut: forms' bitmaps have thick strokes
+
+
+def broken(ink: np.ndarray, rng) -> np.ndarray:
+    """A thin pen that skips, at 4x scale: each stroke's middle line (the ridge of the distance
+    to the paper) drawn 5 px wide (1.25 px at 28x28), then cut by two to four round gaps."""
+    strokes = resize(ink, 4 * max(ink.shape)) > 0.4
+    depth = ndimage.distance_transform_edt(strokes)  # to the nearest paper
+    ridge = strokes & (depth >= ndimage.maximum_filter(depth, size=3) - 0.5) & (depth > 1.5)
+    pen = ndimage.binary_dilation(ridge, structure=disk(2))
+    ys, xs = np.nonzero(ridge)
+    yy, xx = np.indices(pen.shape)
+    for i in rng.choice(len(ys), size=min(len(ys), int(rng.integers(2, 5))), replace=False):
+        pen &= np.hypot(yy - ys[i], xx - xs[i]) > rng.uniform(4, 8)  # a 2-4 px gap at 28x28
+    return pen.astype(np.float32)
 
 
 def paint(ink: np.ndarray, paper, pen) -> np.ndarray:
@@ -79,6 +109,12 @@ def make(kind: str, digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
         return faint(resize(ink, int(rng.integers(20, 81))), rng)
     if kind == "edge":
         return edge(resize(ink, int(rng.integers(40, 121))), rng)
+    if kind.startswith("stretched"):
+        return Image.fromarray(np.asarray(polarity(stretched(ink, int(kind[9:])), rng), bool))
+    if kind == "bold":
+        return gray(polarity(resize(tight(thicker(ink, 3)), int(rng.integers(20, 65))), rng))
+    if kind == "broken":
+        return photo(resize(broken(ink, rng), int(rng.integers(60, 161))), rng)
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -105,8 +141,19 @@ def edge(ink: np.ndarray, rng) -> Image.Image:
     return gray(img.clip(0, 1))
 
 
+def photo(ink: np.ndarray, rng) -> Image.Image:
+    """A dark pen on light paper with a margin, uneven light and sensor noise, JPEG-ready RGB."""
+    ink = np.pad(ink, [(int(rng.integers(4, 30)),) * 2] * 2)
+    paper = rng.uniform(0.7, 0.95) * np.float32([1, rng.uniform(0.9, 1), rng.uniform(0.8, 1)])
+    light = np.linspace(1, rng.uniform(0.85, 1), ink.shape[1], dtype=np.float32)[None, :, None]
+    img = paint(ink, paper, rng.uniform(0.05, 0.35) * paper) * light
+    img = img + rng.normal(0, rng.uniform(0.005, 0.02), img.shape)
+    return Image.fromarray((img.clip(0, 1) * 255).round().astype(np.uint8))
+
+
 KINDS = {"mnist": "png", "tight": "png", "thick": "png", "binary": "png", "faint": "jpg",
-         "edge": "png"}  # kind -> file type
+         "edge": "png", "stretched32": "png", "stretched16": "png", "bold": "png",
+         "broken": "jpg"}  # kind -> file type; new kinds go last (each kind's seeds use its place)
 
 
 def generate(images, labels, out: Path, kind: str, seed: int = 0) -> list[Path]:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
+from scipy import ndimage
 
 from benchmarks.frame_filling import KINDS, make
 from mnist_digits import ink
@@ -32,17 +33,41 @@ def score(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
 
 
-CASES = [(k, n) for k in KINDS if k != "mnist" for n in "017"
+UNSOLVED = pytest.mark.xfail(strict=True, reason="issue 22: a tight crop of a bold '1' is "
+                             "mostly ink, and its polarity can be taken the wrong way round")
+CASES = [pytest.param(k, n, marks=UNSOLVED) if (k, n) == ("bold", "1") else (k, n)
+         for k in KINDS if k != "mnist" for n in "017"
          if (k, n) != ("thick", "1")]  # a '1' this thick is a solid bar: see README, limits
+LIKENESS = {"thick": 0.5, "broken": 0.4}  # least correlation with the clean digit; 0.75 else
+STRETCHED = {"stretched32", "stretched16"}  # aspect lost: a '1' becomes a box, read or not
 
 
 @pytest.mark.parametrize("kind, name", CASES)
 def test_every_kind_is_read_as_the_same_digit(kind, name):
     clean = pp.to_mnist(Image.fromarray(synthetic(name)))
-    for seed in range(6):  # sizes 16-120 px, both polarities
+    for seed in range(6):  # sizes 16-160 px, both polarities
         out = pp.to_mnist(make(kind, synthetic(name), np.random.default_rng(seed)))
-        assert out.shape == (28, 28) and out.max() == pytest.approx(1)
-        assert score(out, clean) > (0.5 if kind == "thick" else 0.75), (kind, name, seed)
+        assert out.shape == (28, 28) and out.max() == pytest.approx(1)  # not refused
+        if kind not in STRETCHED:
+            assert score(out, clean) > LIKENESS.get(kind, 0.75), (kind, name, seed)
+
+
+@pytest.mark.parametrize("side", [16, 32])
+def test_a_stretched_digit_fills_its_square_box(side):
+    img = make(f"stretched{side}", synthetic("1"), np.random.default_rng(0))
+    bits = np.asarray(img)
+    assert img.mode == "1" and bits.shape == (side, side)
+    ink = bits if bits.mean() < 0.5 else ~bits
+    assert ink[0].any() and ink[-1].any() and ink[:, 0].any() and ink[:, -1].any()
+
+
+def test_a_broken_pen_is_thin_and_broken():
+    from benchmarks.frame_filling import broken
+    ink = synthetic("0").astype(np.float32) / 255
+    pen = broken(ink, np.random.default_rng(0))
+    depth = ndimage.distance_transform_edt(pen)
+    assert depth.max() <= 3.5  # about 5 px wide at 4x scale, whatever the pen was
+    assert ndimage.label(pen)[1] >= 2  # a ring cut in two or more places falls apart
 
 
 @pytest.mark.parametrize("side", [16, 20, 24, 40, 64])
