@@ -98,8 +98,14 @@ def run(args) -> int:
               "matmul_gflops": gflops, "matmul_gflops_at_end": hardware_rates(device),
               "runs": rows, "ours": summarize_ours(rows), "ours_1_epoch": summarize_fast(rows),
               "speedups": speedups(rows)}
-    write(result, Path(args.out or ("runs" if args.fast else "results")), device.type, args.fast)
+    write(result, out_folder(args), device.type, args.fast)
     return 0
+
+
+def out_folder(args) -> Path:
+    """--out, else results/ for the published benchmark; a fast run or a budget study
+    (--fast, --epochs) goes to runs/, never over the published figures."""
+    return Path(args.out or ("runs" if args.fast or args.epochs else "results"))
 
 
 def write(result, folder: Path, device: str, fast: bool) -> None:

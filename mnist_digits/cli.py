@@ -116,7 +116,7 @@ def add_bench(sub) -> None:
     p.add_argument("--epochs", type=int, default=0,
                    help="train 'ours' for this many epochs, not its recipe's (a budget study)")
     p.add_argument("--out", help="folder for bench-DEVICE.{md,json} "
-                   "(default results/, or runs/ with --fast)")
+                   "(default results/, or runs/ with --fast or --epochs)")
     add_device(p)
     p.set_defaults(run=bench.run)
 

@@ -6,7 +6,7 @@ import statistics
 import pytest
 from conftest import ROOT, needs_mnist
 
-from mnist_digits.bench import configs
+from mnist_digits.bench import configs, out_folder
 from mnist_digits.checkpoints import read_checkpoint
 from mnist_digits.cli import main
 from mnist_digits.report import THRESHOLDS
@@ -104,3 +104,12 @@ def test_bench_only_runs_the_recipes_asked_for_with_the_references_as_published(
     args.epochs = 10  # a budget study: ours only, the references as published
     assert [(label, cfg.epochs) for label, cfg in configs(args)] == [
         ("pytorch/examples", 12), ("ours", 10), ("ours", 10)]
+
+
+def test_only_the_full_benchmark_writes_into_results_by_default():
+    def folder(**changes):
+        args = argparse.Namespace(out=None, fast=False, epochs=0)
+        return str(out_folder(argparse.Namespace(**{**vars(args), **changes})))
+    assert folder() == "results" and folder(out="x") == "x"
+    assert folder(fast=True) == folder(epochs=10) == "runs"
+
