@@ -12,11 +12,13 @@ Kinds (one image per digit and kind, seeded per image; polarity dark-on-light or
            black-and-white, 32x32 or 16x16 (1-bit PNG)
   bold     strokes about one and a half times as thick, tight crop (PNG)
   broken   a thin pen whose strokes break in two to four places, on paper, noise (JPEG)
-Files are OUT/KIND/00042_label7.EXT. With --weights, each kind goes through `predict`
-(preprocessing included); accuracy and refusals are reported per kind, beside the same model on
+Files are OUT/KIND/00042_label7.EXT. With --weights (one checkpoint or several, side by side
+on the same pictures), each kind goes through `predict`
+(preprocessing included); accuracy, refusals, the calibration error (ECE, 15 bins) and the share
+of wrong and of right answers flagged uncertain are reported per kind, beside the same model on
 the same digits, clean. The last line is JSON.
 
-Run: python benchmarks/frame_filling.py --limit 1000 --weights weights/best.pth
+Run: python benchmarks/frame_filling.py --limit 1000 --weights weights/best.pth OTHER.pth
 """
 import argparse
 import json
@@ -25,14 +27,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # importable from a checkout
-from mnist_digits.checkpoints import load_checkpoint  # noqa: E402
+from mnist_digits.checkpoints import load_checkpoint, temperature  # noqa: E402
 from mnist_digits.cli import positive_int  # noqa: E402
 from mnist_digits.data import load_mnist  # noqa: E402
 from mnist_digits.errors import MnistError  # noqa: E402
+from mnist_digits.lesson import Config, calibration_error  # noqa: E402
 from mnist_digits.predict import predict, predict_paths  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
 
@@ -169,14 +173,28 @@ def generate(images, labels, out: Path, kind: str, seed: int = 0) -> list[Path]:
 
 
 def score(model, meta, paths, labels) -> dict:
-    """Accuracy (refusals count as wrong) and refusals through predict, with the time taken."""
+    """Accuracy (refusals count as wrong) and refusals through predict, with the time taken;
+    of the answers given, the calibration error (%) and the shares of the wrong and of the
+    right answers flagged uncertain at predict's default threshold."""
     start = time.perf_counter()
     results = predict_paths(model, meta, paths)
     seconds = time.perf_counter() - start
     preds = np.array([r.get("digit", -1) for r in results])
+    answered = [(r, label) for r, label in zip(results, labels, strict=True) if "digit" in r]
+    probs = predict(model, meta, np.stack([r["image"] for r, _ in answered]))
+    right = np.array([r["digit"] == label for r, label in answered])
+    flagged = np.array([r["uncertain"] for r, _ in answered])
     return {"accuracy": round(100 * float((preds == labels).mean()), 2),
             "refused": int((preds < 0).sum()),
+            "calibration_error": round(100 * calibration_error(
+                torch.from_numpy(probs), torch.tensor([label for _, label in answered])), 2),
+            "wrong_flagged": share(flagged[~right]), "right_flagged": share(flagged[right]),
             "ms_per_image": round(1000 * seconds / len(labels), 1)}
+
+
+def share(flags: np.ndarray) -> float | None:
+    """The percentage of True among flags (None for no flags)."""
+    return round(100 * float(flags.mean()), 2) if len(flags) else None
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -187,32 +205,43 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split", choices=["test", "train"], default="test",
                    help="digits to draw from: tune the preprocessing on train, report on test")
-    p.add_argument("--data", default="data", help="MNIST folder (default data/)")
-    p.add_argument("--weights", help="checkpoint to evaluate (else: only write the images)")
+    p.add_argument("--data", default=Config.data_dir,
+                   help="MNIST folder (default %(default)s/)")
+    p.add_argument("--weights", nargs="+", default=[], metavar="FILE",
+                   help="checkpoints to evaluate side by side on the same pictures (else: only "
+                   "write the pictures)")
+    p.add_argument("--json-out", metavar="FILE", help="also write the summary here")
     return p.parse_args(argv)
+
+
+def clean_run(weights, model, meta, images, labels) -> dict:
+    """A checkpoint's entry: its name and temperature, and its accuracy on the clean digits."""
+    clean = predict(model, meta, images.astype(np.float32) / 255).argmax(1)
+    return {"weights": str(weights), "model": meta.get("model"),
+            "temperature": temperature(meta, weights),
+            "clean_accuracy": round(100 * float((clean == labels).mean()), 2), "kinds": {}}
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        model, meta = load_checkpoint(args.weights) if args.weights else (None, None)
+        models = [(w, *load_checkpoint(w)) for w in args.weights]
         images, labels = load_mnist(args.data, train=args.split == "train")
         images, labels = images[: args.limit].numpy(), labels[: args.limit].numpy()
-        summary = {"model": meta and meta.get("model"), "weights": args.weights,
-                   "images_per_kind": len(labels), "split": args.split, "seed": args.seed,
-                   "kinds": {}}
-        if args.weights:
-            clean = predict(model, meta, images.astype(np.float32) / 255).argmax(1)
-            summary["clean_accuracy"] = round(100 * float((clean == labels).mean()), 2)
+        runs = [clean_run(w, model, meta, images, labels) for w, model, meta in models]
         for kind in args.kinds:
             paths = generate(images, labels, Path(args.out), kind, args.seed)
-            if args.weights:
-                summary["kinds"][kind] = score(model, meta, paths, labels)
-                print(f"{kind:>7}: {summary['kinds'][kind]}", flush=True)
+            for run, (_, model, meta) in zip(runs, models, strict=True):
+                run["kinds"][kind] = score(model, meta, paths, labels)
+                print(f"{kind:>11} {run['weights']}: {run['kinds'][kind]}", flush=True)
     except MnistError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(json.dumps({**summary, "machine": machine()}))
+    summary = json.dumps({"images_per_kind": len(labels), "split": args.split,
+                          "seed": args.seed, "runs": runs, "machine": machine()})
+    if args.json_out:
+        Path(args.json_out).write_text(summary + "\n")
+    print(summary)
     return 0
 
 

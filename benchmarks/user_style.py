@@ -22,6 +22,7 @@ from mnist_digits.checkpoints import load_checkpoint  # noqa: E402
 from mnist_digits.cli import positive_int  # noqa: E402
 from mnist_digits.data import load_mnist  # noqa: E402
 from mnist_digits.errors import MnistError  # noqa: E402
+from mnist_digits.lesson import Config  # noqa: E402
 from mnist_digits.predict import predict, predict_paths  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
 
@@ -85,7 +86,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", default="runs/user_style", help="folder for the images")
     p.add_argument("--limit", type=positive_int, default=10_000, help="first N test digits")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", default="data", help="MNIST folder (default data/)")
+    p.add_argument("--data", default=Config.data_dir,
+                   help="MNIST folder (default %(default)s/)")
     p.add_argument("--weights", "--evaluate", help="checkpoint to evaluate (else: only write)")
     return p.parse_args(argv)
 

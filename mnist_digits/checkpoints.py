@@ -86,7 +86,7 @@ def read_checkpoint(path) -> dict:
     return ckpt
 
 
-def load_checkpoint(path, expect_model: str | None = None):
+def load_checkpoint(path):
     """(model in eval mode, meta); checks the architecture and the weights' SHA-256."""
     ckpt = read_checkpoint(path)
     meta, state = ckpt["meta"], ckpt["state_dict"]
@@ -94,9 +94,6 @@ def load_checkpoint(path, expect_model: str | None = None):
     if not isinstance(name, str) or name not in MODELS:
         raise MnistError(f"{path} names an unknown architecture {name!r}; known: "
                          f"{', '.join(MODELS)}.")
-    if expect_model and name != expect_model:
-        raise MnistError(f"{path} holds a {name!r} model, not {expect_model!r}. Pass weights "
-                         f"for {expect_model!r} or ask for --model {name}.")
     if "sha256" not in meta:
         raise MnistError(f"{path} records no SHA-256 of its weights, so it cannot be checked. "
                          f"Re-save it with save_checkpoint.")
@@ -110,7 +107,7 @@ def load_checkpoint(path, expect_model: str | None = None):
         raise MnistError(f"{path} says it holds a {name!r} model but its weights do not fit "
                          f"that architecture ({str(e).splitlines()[0]}).") from None
     config = meta.get("config", {})  # a dict when present (check_contents)
-    if config.get("layout") == "channels_last" or config.get("channels_last") is True:
+    if config.get("layout") == "channels_last":
         model = model.to(memory_format=torch.channels_last)  # as trained: same kernels
     return model.eval(), meta
 
@@ -132,6 +129,21 @@ def normalization(meta: dict, path) -> tuple[float, float]:
                          f"the std in [{MIN_STD:g}, 1]. Use a checkpoint saved by this "
                          f"project's train command or notebook.")
     return mean, std
+
+
+TEMPERATURES = (0.05, 20.0)  # a fitted temperature lies well inside; outside: a damaged file
+
+
+def temperature(meta: dict, path) -> float:
+    """The temperature the logits are divided by (calibration); 1.0 where none is recorded
+    (checkpoints saved before calibration); a clear error if it is absurd."""
+    value = meta.get("temperature", 1.0)
+    low, high = TEMPERATURES
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise MnistError(f"{path} records an unusable temperature {value!r}: a calibrated model's "
+                         f"lies between {low:g} and {high:g}. Use a checkpoint saved by this "
+                         f"project's train command or notebook.")
+    return float(value)
 
 
 DEFAULT_WEIGHTS = "weights/best.pth"  # the committed best model

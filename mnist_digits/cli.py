@@ -5,8 +5,9 @@ import os
 import sys
 from dataclasses import replace
 
+from . import lesson
 from .checkpoints import DEFAULT_WEIGHTS, METRICS
-from .config import RECIPES, recipe
+from .config import recipe
 from .errors import INTERRUPTED, MnistError, printable
 from .hardware import PRECISIONS, describe, pick_device, resolve
 
@@ -43,24 +44,24 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mnist_digits", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model and save its checkpoint")
-    t.add_argument("--model", choices=list(RECIPES), default="best", help="a model (linear, "
-                   "mlp, cnn, best, examples) or another recipe of config.RECIPES")
+    t.add_argument("--model", choices=list(lesson.RECIPES), default="best",
+                   help="one of the notebook's recipes (default %(default)s)")
     t.add_argument("--epochs", type=positive_int, help="default: the model's recipe")
     t.add_argument("--seed", type=seed_int, default=0)
     t.add_argument("--out", help="checkpoint to write (default runs/MODEL-seedS.pth)")
     t.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     t.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch: a smoke test")
-    t.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)  # old --fast
     t.add_argument("--all-data", action="store_true", help="train on all 60,000 images, with no "
                    "validation split: a final model, once choices are made")
-    e = sub.add_parser("evaluate", help="test accuracy, loss and per-class accuracy")
+    e = sub.add_parser("evaluate", help="test accuracy, loss, per-class accuracy and calibration")
     e.add_argument("--weights", default=DEFAULT_WEIGHTS)
     t.set_defaults(run=cmd_train)
     e.set_defaults(run=cmd_evaluate)
     t.add_argument("--precision", choices=PRECISIONS, default="auto", help="bf16 autocast or "
                    "fp32 (default auto: bf16 only where the hardware computes it natively)")
     for s in (t, e):
-        s.add_argument("--data", default="data", help="MNIST folder (default data/)")
+        s.add_argument("--data", default=lesson.Config.data_dir,
+                       help="MNIST folder (default %(default)s/)")
         add_device(s)
         s.add_argument("--json", action="store_true", help="end with one JSON line of results")
     add_predict(sub)
@@ -83,8 +84,9 @@ def add_predict(sub) -> None:
     p.add_argument("--weights", default=DEFAULT_WEIGHTS, metavar="FILE",
                    help="checkpoint to use (default weights/best.pth)")
     p.add_argument("--json", action="store_true", help="one JSON object per line per image")
-    p.add_argument("--threshold", type=probability, default=0.5, metavar="P",
-                   help="flag a prediction [uncertain] below this probability (default 0.5)")
+    p.add_argument("--threshold", type=probability, default=predict.THRESHOLD, metavar="P",
+                   help="flag a prediction [uncertain] below this calibrated probability "
+                   "(default %(default)s)")
     p.set_defaults(run=predict.run)
 
 
@@ -109,7 +111,8 @@ def add_bench(sub) -> None:
     p.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch each (CI)")
     p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2],
                    help="seeds for each of our recipes")
-    p.add_argument("--data", default="data", help="MNIST folder (default data/)")
+    p.add_argument("--data", default=lesson.Config.data_dir,
+                   help="MNIST folder (default %(default)s/)")
     p.add_argument("--only", nargs="+", metavar="LABEL", choices=[r[0] for r in bench.RUNS],
                    help="run only these recipes, e.g. --only ours 'reference CNN'")
     p.add_argument("--max-epochs", type=int, default=0, help="cap the reference recipes' epochs")
@@ -130,9 +133,9 @@ def cmd_train(args) -> int:
     from .checkpoint_guards import check_writable
     from .checkpoints import make_meta
     from .data import load_splits
-    from .lesson import evaluate
+    from .lesson import calibrate, evaluate
     from .train import train_model
-    cfg = recipe(args.model, fast=args.fast or args.dry_run, seed=args.seed, data_dir=args.data,
+    cfg = recipe(args.model, fast=args.fast, seed=args.seed, data_dir=args.data,
                  precision=args.precision, **({"val_size": 0} if args.all_data else {}))
     cfg = replace(cfg, epochs=args.epochs) if args.epochs else cfg
     out = args.out or f"runs/{args.model}-seed{cfg.seed}.pth"
@@ -142,11 +145,12 @@ def cmd_train(args) -> int:
     cfg = resolve(cfg, device)
     data = load_splits(cfg).to(device)
     model, history = train_model(cfg, data)
-    metrics = evaluate(model, data.test_x, data.test_y)
-    save_or_rescue(out, model, make_meta(cfg, data, metrics, history), args.overwrite)
+    metrics, t = evaluate(model, data.test_x, data.test_y), calibrate(model, data)
+    save_or_rescue(out, model, make_meta(cfg, data, metrics, history, t), args.overwrite)
     print(f"saved {out}")
-    return report(cfg.model, metrics, out, args.json, {"precision": cfg.precision,
-                  "train_seconds": history.seconds[-1], "device": device.type})
+    return report(cfg.model, metrics, out, args.json, {
+        "precision": cfg.precision, "train_seconds": history.seconds[-1], "device": device.type,
+        **calibration(metrics["logits"], data.test_y, t)})
 
 
 def save_or_rescue(out, model, meta: dict, overwrite: bool) -> None:
@@ -164,16 +168,27 @@ def save_or_rescue(out, model, meta: dict, overwrite: bool) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from .checkpoints import load_checkpoint, normalization
+    from .checkpoints import load_checkpoint, normalization, temperature
     from .data import load_mnist, normalise
     from .lesson import evaluate
     device = pick_device(args.device)
     model, meta = load_checkpoint(args.weights)
     mean, std = normalization(meta, args.weights)
+    t = temperature(meta, args.weights)
     images, labels = load_mnist(args.data, train=False)
     x = normalise(images, mean, std).to(device)
-    return report(meta["model"], evaluate(model.to(device), x, labels.to(device)), args.weights,
-                  args.json)
+    metrics = evaluate(model.to(device), x, labels.to(device))
+    return report(meta["model"], metrics, args.weights, args.json,
+                  calibration(metrics["logits"], labels, t))
+
+
+def calibration(logits, labels, t: float) -> dict:
+    """Expected calibration error (%, 15 bins) with the temperature t and without one."""
+    from .lesson import calibration_error
+    labels = labels.cpu()
+    return {"temperature": t,
+            "calibration_error": 100 * calibration_error((logits / t).softmax(1), labels),
+            "calibration_error_at_1": 100 * calibration_error(logits.softmax(1), labels)}
 
 
 def cmd_serve(args) -> int:
@@ -186,6 +201,10 @@ def report(model: str, m: dict, weights, as_json: bool, extra: dict | None = Non
           f"{m['total']:,}), test loss {m['loss']:.4f}")
     per_class = "  ".join(f"{k}: {a:.2f}%" for k, a in enumerate(m["per_class"]))
     print(f"per-class accuracy: {per_class}")
+    if "calibration_error" in (extra or {}):
+        print(f"calibration error (ECE, 15 bins) {extra['calibration_error']:.2f}% with the "
+              f"temperature {extra['temperature']:.3f} ({extra['calibration_error_at_1']:.2f}% "
+              f"without it)")
     if as_json:
         print(json.dumps({"model": model, "weights": str(weights), **{k: m[k] for k in METRICS},
                           **(extra or {})}))

@@ -7,7 +7,7 @@ from pathlib import Path
 from . import lesson
 from .errors import MnistError
 from .integrity import MD5, check_dataset, check_present, check_read, remove_unverified
-from .lesson import Splits, make_splits, normalise, split  # noqa: F401  (the package's names)
+from .lesson import Config, Splits, make_splits, normalise, split  # noqa: F401  (the package's names)
 
 FILES = list(MD5)  # the four original .gz files
 LOCAL_ENV = "MNIST_LOCAL"  # a folder holding the four original .gz files; skips the download
@@ -36,7 +36,7 @@ def use_local_copy(root: str | Path, local: str | Path) -> None:
                          f"Check that the data folder is writable and the disk has room.") from None
 
 
-def load_mnist(root: str | Path = "data", train: bool = True):
+def load_mnist(root: str | Path = Config.data_dir, train: bool = True):
     """Images (N, 28, 28) uint8 and labels (N,) int64, downloading or copying them if needed.
     Files already there are checked before torchvision reads them (headers, SHA-256), and
     what it read is checked after (counts, labels, SHA-256), so files it unpacked are too."""

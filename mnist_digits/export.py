@@ -1,9 +1,9 @@
 """The lesson's code lives in the notebook's cells; this copies it into the package (d2l's
 `#@save`). A cell whose first line is `#@save` is exported whole; elsewhere each top-level
 statement whose first line (or decorator) is marked `#@save` is exported, in notebook order,
-to mnist_digits/lesson.py. The command line, the benchmark and the tests import the lesson
-from there, so they run the very code the notebook teaches; tests/test_export.py fails when
-the two differ.
+to mnist_digits/lesson.py, under a comment naming the cell it came from. The command line,
+the benchmark and the tests import the lesson from there, so they run the very code the
+notebook teaches; tests/test_export.py fails when the two differ.
 
     python -m mnist_digits.export        # after editing a #@save cell
 """
@@ -39,10 +39,16 @@ def saved_blocks(source: str) -> list[str]:
 
 
 def exported(notebook=NOTEBOOK) -> str:
-    """lesson.py's text: the marked blocks in notebook order, two blank lines apart."""
+    """lesson.py's text: the marked blocks in notebook order, two blank lines apart, each
+    cell's first block headed by the cell's number and its section, as d2l's library does."""
     nb = nbformat.read(notebook, as_version=4)
-    blocks = [b for c in nb.cells if c.cell_type == "code" and MARK in c.source
-              for b in saved_blocks(c.source)]
+    blocks, section = [], ""
+    for number, cell in enumerate(nb.cells, 1):
+        if cell.cell_type == "markdown":
+            section = next((line.lstrip("#").strip() for line in cell.source.splitlines()
+                            if line.startswith("#")), section)
+        elif saved := (saved_blocks(cell.source) if MARK in cell.source else []):
+            blocks += [f"# notebook cell {number}: {section}\n{saved[0]}", *saved[1:]]
     return HEADER + "\n\n\n".join(blocks) + "\n"
 
 

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoints import DEFAULT_WEIGHTS, load_checkpoint, normalization
+from .checkpoints import DEFAULT_WEIGHTS, load_checkpoint, normalization, temperature
 from .errors import MnistError, printable
 from .lesson import predict_logits
 from .preprocess import prepare, to_tensor
 
+THRESHOLD = 0.5  # answers whose calibrated probability is below this are flagged uncertain
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 SUFFIX_LIST = " ".join(sorted(IMAGE_SUFFIXES))
 
@@ -30,12 +31,14 @@ def expand_inputs(paths) -> list[tuple[Path, MnistError | None]]:
 
 
 def predict(model, meta: dict, digits: np.ndarray) -> np.ndarray:
-    """(N, 28, 28) arrays in [0, 1] -> (N, 10) softmax probabilities."""
+    """(N, 28, 28) arrays in [0, 1] -> (N, 10) calibrated probabilities: the softmax of the
+    logits divided by the checkpoint's temperature."""
     x = to_tensor(digits, *normalization(meta, "the checkpoint"))
     if not len(x):
         return np.zeros((0, 10), np.float32)
     device = next(model.parameters()).device
-    probs = predict_logits(model, x.to(device)).softmax(1).cpu().numpy()
+    logits = predict_logits(model, x.to(device)) / temperature(meta, "the checkpoint")
+    probs = logits.softmax(1).cpu().numpy()
     if not np.isfinite(probs).all():
         raise MnistError("the model's outputs are not finite numbers: its weights or "
                          "normalisation are damaged. Use another checkpoint.")
@@ -50,7 +53,7 @@ def describe(file, probs: np.ndarray, threshold: float, image=None) -> dict:
             "uncertain": bool(probs[top[0]] < threshold), "image": image}
 
 
-def predict_paths(model, meta: dict, paths, threshold: float = 0.5) -> list[dict]:
+def predict_paths(model, meta: dict, paths, threshold: float = THRESHOLD) -> list[dict]:
     """Results in input order; an unreadable input gives {'file', 'error'} instead."""
     results, ok = [], []
     for p, error in expand_inputs(paths):
@@ -72,10 +75,11 @@ def load_model(weights=DEFAULT_WEIGHTS):
     """(model, meta); a bad checkpoint fails here, once, naming its file."""
     model, meta = load_checkpoint(weights)
     normalization(meta, weights)
+    temperature(meta, weights)
     return model, meta
 
 
-def predict_files(paths, weights=DEFAULT_WEIGHTS, threshold: float = 0.5) -> list[dict]:
+def predict_files(paths, weights=DEFAULT_WEIGHTS, threshold=THRESHOLD) -> list[dict]:
     """Load the checkpoint once, then predict_paths."""
     return predict_paths(*load_model(weights), paths, threshold)
 

@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .checkpoints import temperature
 from .errors import MnistError
 from .predict import load_model, predict
 from .preprocess import prepare
@@ -70,6 +71,7 @@ def make_app(weights, host: str = "127.0.0.1") -> Starlette:
     queue = Queue(WORKERS, QUEUE_BYTES, QUEUE_PLACES)
     info = {"model": meta.get("model"), "weights": str(weights),
             "test_accuracy": (meta.get("metrics") or {}).get("accuracy"),
+            "temperature": temperature(meta, weights),
             "max_upload_mb": MAX_UPLOAD // 2**20}
 
     async def page(request):

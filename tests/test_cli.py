@@ -85,3 +85,13 @@ def test_every_command_line_in_the_readme_parses():
     for line in lines:
         args = parser().parse_args(shlex.split(line)[3:])
         assert callable(args.run), line
+
+
+
+@pytest.mark.parametrize("reference", ["examples", "reference-cnn", "best-1-epoch"])
+def test_train_offers_the_notebooks_recipes_not_the_benchmarks(reference, capsys):
+    from mnist_digits import lesson
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--model", reference])
+    assert exit_.value.code == 2
+    assert "{" + ",".join(lesson.RECIPES) + "}" in capsys.readouterr().err

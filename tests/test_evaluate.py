@@ -50,7 +50,8 @@ def test_evaluate_switches_to_eval_mode(tiny):
     first = evaluate(model, tiny.test_x, tiny.test_y)
     assert not model.training
     again = evaluate(model, tiny.test_x, tiny.test_y)  # dropout off: deterministic
-    assert torch.equal(again.pop("preds"), first.pop("preds")) and again == first
+    assert torch.equal(again.pop("preds"), first.pop("preds"))
+    assert torch.equal(again.pop("logits"), first.pop("logits")) and again == first
 
 
 def test_evaluate_without_images_reports_nothing_rather_than_failing():

@@ -30,3 +30,14 @@ def test_only_marked_statements_are_exported():
 def test_the_command_line_builds_the_notebooks_models():
     assert models.MODELS["mlp"] is lesson.MLP and models.MODELS["cnn"] is lesson.StarterCNN
     assert models.MODELS["best"] is lesson.BestCNN and models.MODELS["linear"] is lesson.LinearNet
+
+
+def test_each_exported_cell_names_the_cell_it_came_from():
+    nb = nbformat.read(export.NOTEBOOK, as_version=4)
+    lines = export.exported().splitlines()
+    heads = [(i, line) for i, line in enumerate(lines) if line.startswith("# notebook cell ")]
+    marked = [c for c in nb.cells if c.cell_type == "code" and "#@save" in c.source]
+    assert len(heads) == len(marked) > 10
+    for i, head in heads:
+        number = int(head.split()[3].rstrip(":"))
+        assert lines[i + 1].split("(")[0].split(":")[0] in nb.cells[number - 1].source, head

@@ -1,18 +1,23 @@
 """Digits that fill their frame are read, not refused: each kind the benchmark makes
 (benchmarks/frame_filling.py), drawn here from small synthetic digits, and random strokes."""
+import json
 import os
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+import benchmarks.frame_filling as ff
 from benchmarks.frame_filling import KINDS, make
 from mnist_digits import ink
 from mnist_digits import preprocess as pp
+from mnist_digits.checkpoints import save_checkpoint
 from mnist_digits.errors import MnistError
+from mnist_digits.models import build_model
 
 
 def synthetic(name: str) -> np.ndarray:
@@ -147,3 +152,41 @@ def test_find_digit_tries_the_other_polarity():
     x[40:160, 60:74] = x[40:160, 126:140] = x[40:54, 60:140] = x[146:160, 60:140] = -0.8  # a 0
     soft = ink.find_digit(x)
     assert soft[100, 67] == 1 and soft[100, 100] == 0 and soft[0, 0] == 0
+
+
+
+def test_the_score_counts_flags_among_wrong_and_right_answers(monkeypatch):
+    answers = [(1, 0.95, False), (2, 0.40, True), (3, 0.45, True)]  # right, wrong, right
+    results = [{"digit": d, "probability": p, "uncertain": u, "image": np.zeros((28, 28))}
+               for d, p, u in answers] + [{"file": "x.png", "error": "no digit found"}]
+    probs = np.full((3, 10), 0.0, np.float32)
+    for row, (d, p, _) in enumerate(answers):
+        probs[row] = (1 - p) / 9
+        probs[row, d] = p
+    monkeypatch.setattr(ff, "predict_paths", lambda model, meta, paths: results)
+    monkeypatch.setattr(ff, "predict", lambda model, meta, images: probs)
+    s = ff.score(None, {}, ["a", "b", "c", "d"], np.array([1, 5, 3, 7]))
+    assert (s["accuracy"], s["refused"]) == (50.0, 1)  # a refusal counts as wrong
+    assert (s["wrong_flagged"], s["right_flagged"]) == (100.0, 50.0)
+    assert s["calibration_error"] == pytest.approx(100 * (0.05 + 0.40 + 0.55) / 3, abs=0.01)
+
+
+@pytest.mark.needs_mnist
+def test_two_checkpoints_side_by_side_on_the_same_pictures(tmp_path, capsys):
+    meta = {"model": "linear", "normalization": {"mean": 0.13, "std": 0.31}}
+    plain = save_checkpoint(tmp_path / "plain.pth", build_model("linear"), meta)
+    sharp = save_checkpoint(tmp_path / "sharp.pth", build_model("linear"),
+                            {**meta, "temperature": 0.5})
+    out = tmp_path / "summary.json"
+    assert ff.main(["--limit", "12", "--kinds", "mnist", "tight", "--out", str(tmp_path / "pics"),
+                 "--data", str(ROOT / "data"), "--weights", str(plain), str(sharp),
+                 "--json-out", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    assert summary == json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [r["weights"] for r in summary["runs"]] == [str(plain), str(sharp)]
+    assert [r["temperature"] for r in summary["runs"]] == [1.0, 0.5]
+    for run in summary["runs"]:
+        assert set(run["kinds"]) == {"mnist", "tight"} and summary["images_per_kind"] == 12
+        assert {"accuracy", "calibration_error", "wrong_flagged", "right_flagged"} \
+            <= set(run["kinds"]["tight"])
+    assert len(list((tmp_path / "pics" / "tight").iterdir())) == 12  # made once, read twice

@@ -122,6 +122,18 @@ def test_printed_test_figures_are_the_committed_weights(nb):
     assert reloaded.groups() == (best["sha256"][:12], f"{best['metrics']['accuracy']:.2f}")
 
 
+def test_printed_temperatures_are_the_committed_weights(nb):
+    """Each saved model's temperature, printed as it is saved, is the one its checkpoint holds
+    (and predict, serve and evaluate use); the best CNN's is the one the calibration cell fitted."""
+    text = "".join(t for _, t in output_text(nb))
+    saved = dict(re.findall(r"saved weights/(\w+)\.pth \(temperature (\d\.\d{3})\)", text))
+    assert set(saved) == set(WEIGHTS.values()), saved
+    for name, t in saved.items():
+        assert f"{read_checkpoint(ROOT / f'weights/{name}.pth')['meta']['temperature']:.3f}" == t
+    fitted = re.search(r"temperature fitted on the validation split: T = (\d\.\d{3})", text)[1]
+    assert fitted == saved["best"] and float(fitted) < 1  # label smoothing: too modest
+
+
 def first_cell(nb, text: str, kind: str = "code") -> int:
     return next(i for i, c in enumerate(nb.cells) if c.cell_type == kind and text in c.source)
 
@@ -173,9 +185,11 @@ def test_the_study_changes_one_thing_per_row(nb):
 
 def test_quoted_benchmark_figures_are_the_results_files(nb):
     bench = json.loads((ROOT / "results/bench-cpu.json").read_text())["runs"]
+    ten = json.loads((ROOT / "results/bench-10-epochs-cpu.json").read_text())["runs"]
     labels = ["reference MLP", "reference CNN", "pytorch/examples", "ours, 1 epoch", "ours"]
     assert list(assigned(nb, "BENCH").values()) == \
-        [[r["final_accuracy"] for r in bench if r["recipe"] == label] for label in labels]
+        [[r["final_accuracy"] for r in bench if r["recipe"] == label] for label in labels] \
+        + [[r["final_accuracy"] for r in ten if r["recipe"] == "ours" and r["epochs"] == 10]]
     steps = json.loads((ROOT / "results/ablation-cpu.json").read_text())["steps"]
     assert [row[1:] for row in assigned(nb, "FULL_STUDY")] == \
         [(round(s["val_accuracy"], 2), round(s["val_std"], 2), round(s["train_seconds"]))

@@ -385,11 +385,12 @@ def test_a_slow_body_is_the_apps_business_not_the_header_clock(weights, monkeypa
 
 def test_info_and_page_headers(tmp_path):
     meta = {"model": "linear", "normalization": {"mean": 0.1307, "std": 0.3081},
-            "metrics": {"accuracy": 91.5}}
+            "metrics": {"accuracy": 91.5}, "temperature": 0.75}
     path = save_checkpoint(tmp_path / "m.pth", build_model("linear"), meta)
     page = TestClient(serve.make_app(path), base_url="http://localhost")
     assert page.get("/info").json() == {"model": "linear", "weights": str(path),
-                                        "test_accuracy": 91.5, "max_upload_mb": 10}
+                                        "test_accuracy": 91.5, "temperature": 0.75,
+                                        "max_upload_mb": 10}
     assert page.get("/").headers["cache-control"] == "no-store"  # a new page after an update
 
 
