@@ -30,6 +30,8 @@ def test_train_fast_then_evaluate(tmp_path, capsys):
             "--device", "cpu"]) == 0
     evaluated = last_json(capsys)
     assert evaluated["model"] == "cnn" and evaluated["accuracy"] == trained["accuracy"] > 50
+    assert evaluated["temperature"] == trained["temperature"] != 1.0  # fitted, stored, used
+    assert evaluated["calibration_error"] == pytest.approx(trained["calibration_error"])
     assert main(argv) == 2  # a second run refuses to overwrite
     assert "already exists" in capsys.readouterr().err
 
