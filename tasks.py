@@ -78,7 +78,7 @@ def main(argv: list[str]) -> None:
     for args in COMMANDS[argv[0]] if argv[0] != "notebook" else notebook_commands():
         run(PYTHON, *args)
     if argv[0] == "mutate":
-        run(PYTHON, "benchmarks/mutation_report.py", f"{time.perf_counter() - start:.0f}")
+        run(PYTHON, "tools/mutation_report.py", f"{time.perf_counter() - start:.0f}")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from mnist_digits.config import RECIPES, recipe  # noqa: E402
 from mnist_digits.data import load_splits  # noqa: E402
 from mnist_digits.hardware import describe, pick_device, resolve  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
-from mnist_digits.train import train_model  # noqa: E402
+from mnist_digits.recipes import (  # noqa: E402
+    RECIPES,
+    recipe,
+    train_model,  # noqa: E402
+)
 
 BEST = RECIPES["best"]
 STEPS = [  # (change, what it sets), each on top of all the rows above it

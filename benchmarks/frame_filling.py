@@ -37,8 +37,8 @@ from mnist_digits.cli import positive_int  # noqa: E402
 from mnist_digits.data import load_mnist  # noqa: E402
 from mnist_digits.errors import MnistError  # noqa: E402
 from mnist_digits.lesson import Config, calibration_error  # noqa: E402
-from mnist_digits.predict import predict, predict_paths  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
+from mnist_digits.reading.predict import predict, predict_paths  # noqa: E402
 
 
 def tight(ink: np.ndarray) -> np.ndarray:

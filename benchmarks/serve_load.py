@@ -1,6 +1,6 @@
 """The `serve` page under load and under the heaviest uploads it accepts, measured.
 
-Starts `python -m mnist_digits serve` on a free port (benchmarks/serve_page.py) and measures:
+Starts `python -m mnist_digits serve` on a free port (tests/helpers/serve_page.py) and measures:
 1. one drawing alone (what the page sends), median milliseconds over --repeats, HTTP included;
 2. --burst drawings sent at once: how many were read as the digit drawn, throughput, p50/p99;
 3. the server's memory growth over --drawings drawings after the warm-up and the burst;
@@ -28,10 +28,11 @@ import psutil
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from benchmarks.serve_page import SEVEN, drawn_png, free_port, start_server  # noqa: E402
-from mnist_digits import images  # noqa: E402
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the package, and the browser helpers
+from helpers.serve_page import SEVEN, drawn_png, free_port, start_server  # noqa: E402
+
 from mnist_digits.provenance import machine  # noqa: E402
+from mnist_digits.reading import images  # noqa: E402
 
 
 async def post(port: int, body: bytes, name: str = "drawing.png") -> tuple[int, dict, float]:

@@ -23,8 +23,8 @@ from mnist_digits.cli import positive_int  # noqa: E402
 from mnist_digits.data import load_mnist  # noqa: E402
 from mnist_digits.errors import MnistError  # noqa: E402
 from mnist_digits.lesson import Config  # noqa: E402
-from mnist_digits.predict import predict, predict_paths  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
+from mnist_digits.reading.predict import predict, predict_paths  # noqa: E402
 
 
 def user_style(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:

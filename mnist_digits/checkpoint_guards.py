@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from .errors import MnistError
-from .models import MODELS, build_model
+from .lesson import MODELS
 
 
 def exists_error(path) -> MnistError:
@@ -70,7 +70,7 @@ def largest_state_bytes() -> int:
     """Bytes of the largest state dict of any architecture in MODELS (built on the meta
     device: no memory used, no random numbers drawn)."""
     with torch.device("meta"):
-        states = [build_model(name).state_dict() for name in MODELS]
+        states = [build().state_dict() for build in MODELS.values()]
     return max(sum(t.numel() * t.element_size() for t in s.values()) for s in states)
 
 

@@ -12,9 +12,8 @@ import torch
 
 from .checkpoint_guards import check_contents, check_size, exists_error, why
 from .errors import MnistError
-from .lesson import METRICS, load_weights, make_meta, save_model  # noqa: F401
+from .lesson import METRICS, MODELS, load_weights, make_meta, save_model  # noqa: F401
 from .lesson import weights_sha256 as weights_digest
-from .models import MODELS, build_model
 from .provenance import git_commit, versions
 
 
@@ -100,7 +99,7 @@ def load_checkpoint(path):
     if weights_digest(state) != meta["sha256"]:
         raise MnistError(f"{path}: the weights do not match the SHA-256 recorded when they "
                          f"were saved, so the file was altered or damaged. Re-save it.")
-    model = build_model(name)
+    model = MODELS[name]()
     try:
         model.load_state_dict(state)
     except RuntimeError as e:

@@ -5,11 +5,11 @@ import os
 import sys
 from dataclasses import replace
 
-from . import lesson
 from .checkpoints import DEFAULT_WEIGHTS, METRICS
-from .config import recipe
 from .errors import INTERRUPTED, MnistError, printable
 from .hardware import PRECISIONS, describe, pick_device, resolve
+from .reading import MAX_UPLOAD
+from .recipes import RECIPES, Config, recipe
 
 
 def positive_int(text: str) -> int:
@@ -44,10 +44,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mnist_digits", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model and save its checkpoint")
-    t.add_argument("--model", choices=list(lesson.RECIPES), default="best",
+    t.add_argument("--model", choices=list(RECIPES), default="best",
                    help="one of the notebook's recipes (default %(default)s)")
     t.add_argument("--epochs", type=positive_int, help="default: the model's recipe")
-    t.add_argument("--seed", type=seed_int, default=0)
+    t.add_argument("--seed", type=seed_int, default=Config.seed)
     t.add_argument("--out", help="checkpoint to write (default runs/MODEL-seedS.pth)")
     t.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     t.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch: a smoke test")
@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--precision", choices=PRECISIONS, default="auto", help="bf16 autocast or "
                    "fp32 (default auto: bf16 only where the hardware computes it natively)")
     for s in (t, e):
-        s.add_argument("--data", default=lesson.Config.data_dir,
+        s.add_argument("--data", default=Config.data_dir,
                        help="MNIST folder (default %(default)s/)")
         add_device(s)
         s.add_argument("--json", action="store_true", help="end with one JSON line of results")
@@ -71,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def add_predict(sub) -> None:
-    from . import predict
+    from .reading import predict
     p = sub.add_parser(
         "predict", help="read digits from your own images",
         description="Read the digit in each image: a photo or scan of any size, dark ink on "
@@ -96,7 +96,8 @@ def add_serve(sub) -> None:
         description="Serve a page where you draw a digit (mouse, pen or finger) or drop a "
         "photo, and see the 28x28 image the model reads and its ten probabilities.",
         epilog="Only this computer can open the page unless --host says otherwise (0.0.0.0: "
-        "every network the computer is on). Nothing is written to disk.")
+        f"every network the computer is on). Uploads over {MAX_UPLOAD // 2**20} MB are "
+        "refused unread. Nothing is written to disk.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
                    "127.0.0.1: this computer only)")
     p.add_argument("--port", type=port_number, default=8000, help="default 8000")
@@ -106,12 +107,12 @@ def add_serve(sub) -> None:
 
 
 def add_bench(sub) -> None:
-    from . import bench
+    from .bench import run as bench
     p = sub.add_parser("bench", help="benchmark recipes side by side")
     p.add_argument("--fast", action="store_true", help="2,000 images, 1 epoch each (CI)")
     p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2],
                    help="seeds for each of our recipes")
-    p.add_argument("--data", default=lesson.Config.data_dir,
+    p.add_argument("--data", default=Config.data_dir,
                    help="MNIST folder (default %(default)s/)")
     p.add_argument("--only", nargs="+", metavar="LABEL", choices=[r[0] for r in bench.RUNS],
                    help="run only these recipes, e.g. --only ours 'reference CNN'")
@@ -134,7 +135,7 @@ def cmd_train(args) -> int:
     from .checkpoints import make_meta
     from .data import load_splits
     from .lesson import calibrate, evaluate
-    from .train import train_model
+    from .recipes import train_model
     cfg = recipe(args.model, fast=args.fast, seed=args.seed, data_dir=args.data,
                  precision=args.precision, **({"val_size": 0} if args.all_data else {}))
     cfg = replace(cfg, epochs=args.epochs) if args.epochs else cfg
@@ -192,7 +193,7 @@ def calibration(logits, labels, t: float) -> dict:
 
 
 def cmd_serve(args) -> int:
-    from .serve import run  # starlette and uvicorn load only for this command
+    from .reading.serve import run  # starlette and uvicorn load only for this command
     return run(args)
 
 

@@ -11,9 +11,9 @@ from mnist_digits.checkpoints import load_checkpoint, save_checkpoint, temperatu
 from mnist_digits.cli import calibration, main
 from mnist_digits.errors import MnistError
 from mnist_digits.lesson import calibrate, calibration_error, fit_temperature, predict_logits
-from mnist_digits.models import build_model
-from mnist_digits.predict import predict_files
-from mnist_digits.preprocess import prepare
+from mnist_digits.reading.photo import prepare
+from mnist_digits.reading.predict import predict_files
+from mnist_digits.recipes import build_model
 
 
 def test_calibration_error_is_the_gap_between_confidence_and_accuracy():

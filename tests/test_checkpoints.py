@@ -14,12 +14,11 @@ from mnist_digits.checkpoints import (
     save_checkpoint,
     weights_digest,
 )
-from mnist_digits.config import Config
 from mnist_digits.errors import MnistError
 from mnist_digits.hardware import resolve
 from mnist_digits.lesson import History
-from mnist_digits.models import build_model
-from mnist_digits.predict import predict_files
+from mnist_digits.reading.predict import predict_files
+from mnist_digits.recipes import Config, build_model
 
 META = {"model": "cnn", "normalization": {"mean": 0.13, "std": 0.31}, "seed": 0}
 

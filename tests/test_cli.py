@@ -4,7 +4,7 @@ import pytest
 
 from mnist_digits.checkpoints import save_checkpoint
 from mnist_digits.cli import main
-from mnist_digits.models import build_model
+from mnist_digits.recipes import build_model
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -88,7 +88,7 @@ def test_every_command_line_in_the_readme_parses():
 
 
 
-@pytest.mark.parametrize("reference", ["examples", "reference-cnn", "best-1-epoch"])
+@pytest.mark.parametrize("reference", ["pytorch-examples", "reference-cnn", "best-1-epoch"])
 def test_train_offers_the_notebooks_recipes_not_the_benchmarks(reference, capsys):
     from mnist_digits import lesson
     with pytest.raises(SystemExit) as exit_:

@@ -12,11 +12,11 @@ from torchvision import datasets
 
 from mnist_digits import data as data_module
 from mnist_digits import integrity
-from mnist_digits.config import Config
 from mnist_digits.data import FILES, load_mnist, normalise, split, use_local_copy
 from mnist_digits.errors import MnistError
 from mnist_digits.integrity import check_archives, read_idx
 from mnist_digits.lesson import batches
+from mnist_digits.recipes import Config
 
 
 def test_read_idx_parses_images_and_labels():

@@ -6,7 +6,7 @@ from sklearn.metrics import accuracy_score, recall_score
 from torch import nn
 
 from mnist_digits.lesson import evaluate
-from mnist_digits.models import build_model
+from mnist_digits.recipes import build_model
 
 
 class Fixed(nn.Module):

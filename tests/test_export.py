@@ -1,7 +1,14 @@
 """One copy of every line: the package's lesson.py is exactly the notebook's #@save cells."""
-import nbformat
+import json
+import os
+import shutil
+import subprocess
+import sys
 
-from mnist_digits import export, lesson, models
+import nbformat
+from conftest import ROOT, needs_mnist
+
+from mnist_digits import export
 
 
 def test_lesson_module_is_the_notebooks_saved_cells():
@@ -27,9 +34,39 @@ def test_only_marked_statements_are_exported():
     assert export.saved_blocks("#@save\nimport os\n\nimport sys\n") == ["import os\n\nimport sys"]
 
 
-def test_the_command_line_builds_the_notebooks_models():
-    assert models.MODELS["mlp"] is lesson.MLP and models.MODELS["cnn"] is lesson.StarterCNN
-    assert models.MODELS["best"] is lesson.BestCNN and models.MODELS["linear"] is lesson.LinearNet
+TINY = '''class TinyNet(nn.Module):  #@save
+    """A student's new model: one linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+MODELS["tiny"] = TinyNet  #@save
+RECIPES["tiny"] = dict(model="tiny", epochs=1, augment=0.0)  #@save'''
+
+
+@needs_mnist
+def test_a_model_added_in_the_notebook_trains_from_the_command_line(tmp_path):
+    """One new #@save cell (a class and its recipe), exported: `train --model tiny` works,
+    with no other file edited."""
+    nb = nbformat.read(export.NOTEBOOK, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(TINY))
+    nbformat.write(nb, tmp_path / "edited.ipynb")
+    package = tmp_path / "mnist_digits"
+    shutil.copytree(ROOT / "mnist_digits", package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "lesson.py").write_text(export.exported(tmp_path / "edited.ipynb"))
+    out = subprocess.run(
+        [sys.executable, "-m", "mnist_digits", "train", "--model", "tiny", "--fast", "--data",
+         str(ROOT / "data"), "--out", str(tmp_path / "tiny.pth"), "--device", "cpu", "--json"],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[-1])["model"] == "tiny"
+    assert "tiny" in subprocess.run([sys.executable, "-m", "mnist_digits", "train", "--help"],
+                                    cwd=tmp_path, capture_output=True, text=True).stdout
 
 
 def test_each_exported_cell_names_the_cell_it_came_from():

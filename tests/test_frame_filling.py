@@ -13,11 +13,11 @@ from scipy import ndimage
 
 import benchmarks.frame_filling as ff
 from benchmarks.frame_filling import KINDS, make
-from mnist_digits import ink
-from mnist_digits import preprocess as pp
 from mnist_digits.checkpoints import save_checkpoint
 from mnist_digits.errors import MnistError
-from mnist_digits.models import build_model
+from mnist_digits.reading import ink
+from mnist_digits.reading import photo as pp
+from mnist_digits.recipes import build_model
 
 
 def synthetic(name: str) -> np.ndarray:

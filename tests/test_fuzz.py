@@ -12,7 +12,7 @@ from PIL import Image
 from mnist_digits.cli import main
 from mnist_digits.errors import MnistError
 from mnist_digits.integrity import read_idx
-from mnist_digits.preprocess import prepare
+from mnist_digits.reading.photo import prepare
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

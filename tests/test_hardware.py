@@ -5,7 +5,7 @@ import torch
 from mnist_digits import hardware, lesson, recipe
 from mnist_digits.data import Splits
 from mnist_digits.errors import MnistError
-from mnist_digits.train import train_model
+from mnist_digits.recipes import train_model
 
 CPU = torch.device("cpu")
 

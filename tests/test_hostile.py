@@ -15,10 +15,10 @@ import pytest
 from conftest import ROOT
 from PIL import Image, ImageDraw
 
-from mnist_digits import images
 from mnist_digits.cli import main
 from mnist_digits.errors import MnistError, printable
-from mnist_digits.preprocess import prepare
+from mnist_digits.reading import images
+from mnist_digits.reading.photo import prepare
 
 POSIX = pytest.mark.skipif(os.name == "nt", reason="POSIX file kinds")
 EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n"
@@ -194,7 +194,7 @@ def test_predict_prints_odd_file_names_on_one_line_each(tmp_path, capsys):
 # --- Ctrl-C ---------------------------------------------------------------------------------
 
 def test_ctrl_c_in_a_command_is_one_line_and_status_130(monkeypatch, capsys):
-    from mnist_digits import predict
+    from mnist_digits.reading import predict
 
     def interrupted(args):
         raise KeyboardInterrupt

@@ -23,7 +23,7 @@ def wheel(tmp_path_factory):
 
 def test_the_wheel_holds_the_package_its_page_and_nothing_else(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    assert "mnist_digits/static/index.html" in names and "mnist_digits/lesson.py" in names
+    assert "mnist_digits/reading/static/index.html" in names and "mnist_digits/lesson.py" in names
     assert all(n.startswith(("mnist_digits/", "mnist_digits-")) for n in names)  # no tests/
 
 
@@ -34,8 +34,9 @@ def test_the_installed_command_runs_from_elsewhere(wheel, tmp_path):
     entry = configparser.ConfigParser()
     entry.read(next(target.glob("*.dist-info")) / "entry_points.txt")
     assert entry["console_scripts"]["mnist-digits"] == "mnist_digits.__main__:run"
-    code = ("import sys; from mnist_digits.__main__ import run; from mnist_digits import serve; "
-            "assert serve.PAGE.is_file(), serve.PAGE; sys.argv = ['mnist-digits', '--help']; "
+    code = ("import sys; from mnist_digits.__main__ import run; "
+            "from mnist_digits.reading import serve; assert serve.PAGE.is_file(), serve.PAGE; "
+            "sys.argv = ['mnist-digits', '--help']; "
             "sys.exit(run())")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, env={"PYTHONPATH": str(target), "PATH": ""})

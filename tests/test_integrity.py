@@ -207,7 +207,7 @@ def test_md5_table_is_torchvisions():
 
 def test_serve_and_predict_never_import_torchvision():
     """torchvision costs `serve` about 170 MB and 1.6 s; only loading MNIST needs it."""
-    code = ("import sys, mnist_digits.serve, mnist_digits.predict; "
+    code = ("import sys, mnist_digits.reading.serve, mnist_digits.reading.predict; "
             "assert 'torchvision' not in sys.modules, 'torchvision imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 

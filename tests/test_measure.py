@@ -3,8 +3,8 @@ quick where the hardware is slow."""
 import pytest
 import torch
 
-from mnist_digits import measure
-from mnist_digits.measure import PeakMemory
+from mnist_digits.bench import measure
+from mnist_digits.bench.measure import PeakMemory
 
 
 def test_peak_memory_counts_what_the_block_holds():

@@ -1,21 +1,27 @@
 import pytest
 import torch
 
+from mnist_digits.bench import references
 from mnist_digits.errors import MnistError
 from mnist_digits.lesson import conv_block, count_parameters
-from mnist_digits.models import MODELS, build_model
+from mnist_digits.recipes import MODELS, build_model
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", list(references.MODELS))
 def test_output_is_ten_logits_per_image(name):
-    model = build_model(name).eval()
+    model = build_model(name, references.MODELS).eval()
     assert model(torch.randn(5, 1, 28, 28)).shape == (5, 10)
 
 
 @pytest.mark.parametrize("name, expected", [("linear", 7_850), ("mlp", 109_386), ("cnn", 25_322),
-                                             ("best", 151_690), ("examples", 1_199_882)])
+                                             ("best", 151_690),
+                                             ("pytorch-examples", 1_199_882)])
 def test_parameter_counts(name, expected):
-    assert count_parameters(build_model(name)) == expected
+    assert count_parameters(build_model(name, references.MODELS)) == expected
+
+
+def test_the_command_line_builds_the_notebooks_models_and_only_those():
+    assert MODELS is references.LESSON_MODELS and "pytorch-examples" not in MODELS
 
 
 def test_starter_cnn_has_two_blocks_of_32_filters():

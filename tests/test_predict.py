@@ -7,9 +7,9 @@ from PIL import Image, ImageDraw
 
 from mnist_digits.checkpoints import load_checkpoint, save_checkpoint
 from mnist_digits.cli import main
-from mnist_digits.models import build_model
-from mnist_digits.predict import expand_inputs, format_line, predict, predict_files
-from mnist_digits.preprocess import prepare
+from mnist_digits.reading.photo import prepare
+from mnist_digits.reading.predict import expand_inputs, format_line, predict, predict_files
+from mnist_digits.recipes import build_model
 
 META = {"model": "cnn", "normalization": {"mean": 0.1307, "std": 0.3081}}
 

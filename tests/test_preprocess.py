@@ -4,9 +4,9 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from mnist_digits import images, ink
-from mnist_digits import preprocess as pp
 from mnist_digits.errors import MnistError
+from mnist_digits.reading import images, ink
+from mnist_digits.reading import photo as pp
 
 
 def ring(size=(200, 200), box=(60, 40, 140, 160), mode="L", paper=255, ink=0, width=14):

@@ -3,7 +3,7 @@ import json
 import pytest
 from conftest import ROOT
 
-from mnist_digits.report import (
+from mnist_digits.bench.tables import (
     THRESHOLDS,
     markdown,
     speedups,

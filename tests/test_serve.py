@@ -14,9 +14,7 @@ import pytest
 import torch
 import uvicorn
 from conftest import ROOT
-from starlette.testclient import TestClient
-
-from benchmarks.serve_page import (
+from helpers.serve_page import (
     answer,
     browser,
     browser_missing,
@@ -25,11 +23,13 @@ from benchmarks.serve_page import (
     free_port,
     start_server,
 )
-from mnist_digits import serve, serve_guards
+from starlette.testclient import TestClient
+
 from mnist_digits.checkpoints import save_checkpoint
 from mnist_digits.cli import main
-from mnist_digits.models import build_model
-from mnist_digits.predict import load_model
+from mnist_digits.reading import serve, serve_guards
+from mnist_digits.reading.predict import load_model
+from mnist_digits.recipes import build_model
 
 BEST = ROOT / "weights/best.pth"  # the committed model, which reads a drawn 7
 
@@ -128,7 +128,7 @@ def page():
 @pytest.mark.enable_socket  # the browser, on this computer only
 def test_drawing_on_the_page_shows_the_digit_and_bars(page):
     driver, seconds = page
-    assert seconds < 30  # (the speed claim is benchmarks/serve_page.py's)
+    assert seconds < 30  # (the speed claim is tests/helpers/serve_page.py's)
     draw(driver)  # a 7, stroke by stroke, with pointer events
     digit, bars = answer(driver)
     assert digit == "7" and max(bars) == bars[7] and sum(bars) == pytest.approx(1, abs=1e-3)

@@ -10,14 +10,14 @@ import time
 
 import pytest
 from conftest import ROOT
+from helpers.serve_page import drawn_png
 from starlette.testclient import TestClient
 
-from benchmarks.serve_page import drawn_png
-from mnist_digits import serve
-from mnist_digits import serve_guards as guards
 from mnist_digits.checkpoints import save_checkpoint
 from mnist_digits.cli import main, parser
-from mnist_digits.models import build_model
+from mnist_digits.reading import serve
+from mnist_digits.reading import serve_guards as guards
+from mnist_digits.recipes import build_model
 
 pytestmark = pytest.mark.enable_socket  # servers on this computer's loopback only
 

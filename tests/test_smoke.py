@@ -6,11 +6,11 @@ import statistics
 import pytest
 from conftest import ROOT, needs_mnist
 
-from mnist_digits.bench import configs, out_folder
+from mnist_digits.bench.run import configs, out_folder
+from mnist_digits.bench.tables import THRESHOLDS
 from mnist_digits.checkpoints import read_checkpoint
 from mnist_digits.cli import main
 from mnist_digits.lesson import RECIPES
-from mnist_digits.report import THRESHOLDS
 
 pytestmark = needs_mnist
 DATA = str(ROOT / "data")

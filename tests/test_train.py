@@ -1,10 +1,9 @@
 import torch
 from torch import nn
 
-from mnist_digits.config import recipe
+from mnist_digits.bench import references
 from mnist_digits.lesson import random_affine
-from mnist_digits.models import build_model
-from mnist_digits.train import train_model
+from mnist_digits.recipes import build_model, recipe, train_model
 
 
 def test_one_batch_overfits():
@@ -48,9 +47,9 @@ def test_history_has_one_entry_per_epoch_and_learns(tiny, capsys):
 
 
 def test_every_recipe_trains_a_step(tiny):
-    for name in ("mlp", "cnn", "best", "examples"):
-        small = recipe(name, epochs=1, batch_size=64)
-        model, history = train_model(small, tiny, progress=False)
+    for name in ("mlp", "cnn", "best", "pytorch-examples"):
+        small = recipe(name, recipes=references.RECIPES, epochs=1, batch_size=64)
+        model, history = train_model(small, tiny, references.MODELS, progress=False)
         assert torch.isfinite(torch.tensor(history.train_loss)).all(), name
 
 
@@ -65,7 +64,9 @@ def test_augmentation_keeps_shape_and_background():
 
 
 def test_every_recipe_builds_a_known_model():
-    from mnist_digits.config import RECIPES
-    from mnist_digits.models import MODELS
+    from mnist_digits.recipes import MODELS, RECIPES
     assert {recipe(name).model for name in RECIPES} <= set(MODELS)
-    assert recipe("reference-cnn").model == "cnn" and recipe("reference-cnn").epochs == 45
+    refs = {name: recipe(name, recipes=references.RECIPES) for name in references.RECIPES}
+    assert {cfg.model for cfg in refs.values()} <= set(references.MODELS)
+    assert refs["reference-cnn"].model == "cnn" and refs["reference-cnn"].epochs == 45
+    assert refs["reference-cnn"].batch_size == 128  # Config's, as published

@@ -5,7 +5,7 @@ a drawn digit --repeats times (median milliseconds), and with --screenshot draws
 in headless Chromium (Debian's chromium and chromium-driver) and saves the page. The browser
 helpers here are also what tests/test_serve.py uses. The last line is JSON.
 
-Run: python benchmarks/serve_page.py --screenshot results/serve-page.png
+Run: python tests/helpers/serve_page.py --screenshot results/serve-page.png
 """
 import argparse
 import io
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # importable from a checkout
 from mnist_digits.provenance import machine  # noqa: E402
 

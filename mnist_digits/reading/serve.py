@@ -17,13 +17,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from .checkpoints import temperature
-from .errors import MnistError
+from ..checkpoints import temperature
+from ..errors import MnistError
+from . import MAX_UPLOAD
+from .photo import prepare
 from .predict import load_model, predict
-from .preprocess import prepare
 from .serve_guards import Queue, SameOrigin, TimelyProtocol, busy, give_memory_back
 
-MAX_UPLOAD = 10 * 2**20  # bytes; larger uploads are refused before they are read
 WORKERS = 1  # images worked on at once: one thread (two contend for Python's GIL: slower)
 QUEUE_BYTES = 64 * 2**20  # uploads waiting their turn hold at most this much ...
 QUEUE_PLACES = 256  # ... and are at most this many; past either, 503 and Retry-After

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import MnistError
+from ..errors import MnistError
 
 # what cameras, phones, scanners and editors write (JPEG covers phones' MPO); Pillow decodes
 # each in-process. EPS (Ghostscript), PDF, SVG and the rest are refused whatever their name.

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoints import DEFAULT_WEIGHTS, load_checkpoint, normalization, temperature
-from .errors import MnistError, printable
-from .lesson import predict_logits
-from .preprocess import prepare, to_tensor
+from ..checkpoints import DEFAULT_WEIGHTS, load_checkpoint, normalization, temperature
+from ..errors import MnistError, printable
+from ..lesson import predict_logits
+from .photo import prepare, to_tensor
 
 THRESHOLD = 0.5  # answers whose calibrated probability is below this are flagged uncertain
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -45,7 +45,7 @@ def predict(model, meta: dict, digits: np.ndarray) -> np.ndarray:
     return probs
 
 
-def describe(file, probs: np.ndarray, threshold: float, image=None) -> dict:
+def answer(file, probs: np.ndarray, threshold: float, image=None) -> dict:
     """One result: digit, probability, top-3 [[digit, prob], ...], uncertain flag, image."""
     top = np.argsort(probs)[::-1][:3]
     return {"file": str(file), "digit": int(top[0]), "probability": float(probs[top[0]]),
@@ -67,7 +67,7 @@ def predict_paths(model, meta: dict, paths, threshold: float = THRESHOLD) -> lis
     if ok:
         probs = predict(model, meta, np.stack([r["image"] for r in ok]))
         for r, p in zip(ok, probs, strict=True):
-            r.update(describe(r["file"], p, threshold, r["image"]))
+            r.update(answer(r["file"], p, threshold, r["image"]))
     return results
 
 

@@ -4,7 +4,7 @@ Robust to digits that fill their frame: tight crops, thick pens, bitmaps, faint 
 import numpy as np
 from scipy import ndimage
 
-from .errors import MnistError
+from ..errors import MnistError
 
 
 def robust_sigma(x: np.ndarray) -> float:

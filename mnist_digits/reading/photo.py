@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
-from .errors import MnistError
+from ..errors import MnistError
 from .images import WORK_SIDE, load_bytes, load_image, to_gray
 from .ink import find_digit, flatten_background, ink_on_black
 

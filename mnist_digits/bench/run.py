@@ -5,20 +5,19 @@ from pathlib import Path
 
 import torch
 
-from .config import recipe
-from .data import load_splits
-from .hardware import describe, pick_device, resolve
-from .lesson import evaluate
+from ..data import load_splits
+from ..hardware import describe, pick_device, resolve
+from ..lesson import evaluate
+from ..provenance import machine
+from ..recipes import build_model, recipe, train_model
 from .measure import PeakMemory, inference_speed, matmul_gflops, train_flops_per_image, warm_up
-from .models import build_model
-from .provenance import machine
-from .report import THRESHOLDS, markdown, speedups, summarize_fast, summarize_ours
-from .train import train_model
+from .references import MODELS, RECIPES
+from .tables import THRESHOLDS, markdown, speedups, summarize_fast, summarize_ours
 
-RUNS = [  # (label, recipe in config.RECIPES): the references as published, then ours
+RUNS = [  # (label, recipe in references.RECIPES): the references as published, then ours
     ("reference MLP", "reference-mlp"),
     ("reference CNN", "reference-cnn"),
-    ("pytorch/examples", "examples"),
+    ("pytorch/examples", "pytorch-examples"),
     ("ours, 1 epoch", "best-1-epoch"),
     ("ours", "best"),
 ]
@@ -36,12 +35,12 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> dict:
             if acc >= t and t not in reached:
                 reached[t] = history.seconds[-1]
 
-    spare = build_model(cfg.model).to(device)
+    spare = build_model(cfg.model, MODELS).to(device)
     warm_up(spare.to(memory_format=torch.channels_last) if cfg.layout == "channels_last"
             else spare,
             data.train_x, cfg.layout == "channels_last")
     with PeakMemory(device) as mem:
-        model, history = train_model(cfg, data, on_epoch=on_epoch, progress=False)
+        model, history = train_model(cfg, data, MODELS, on_epoch=on_epoch, progress=False)
     flops = train_flops_per_image(model, cfg, data.train_x)
     own = "bfloat16" if cfg.precision == "bf16" else "float32"
     seconds = history.seconds[-1]
@@ -67,10 +66,8 @@ def configs(args):
             continue
         seeds = args.seeds if label.startswith("ours") else [args.seeds[0]]
         for seed in seeds:
-            cfg = recipe(name, fast=args.fast, seed=seed)
-            if args.fast:
-                cfg = replace(cfg, epochs=1)
-            elif args.epochs and label == "ours":
+            cfg = recipe(name, args.fast, RECIPES, seed=seed)  # fast: FAST_RUN's one epoch
+            if args.epochs and label == "ours" and not args.fast:
                 cfg = replace(cfg, epochs=args.epochs)
             elif args.max_epochs and not label.startswith("ours"):
                 cfg = replace(cfg, epochs=min(cfg.epochs, args.max_epochs))

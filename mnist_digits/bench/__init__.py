@@ -1,0 +1,1 @@
+"""The benchmark: our recipes against the references, side by side, measured, in tables."""

@@ -1,0 +1,4 @@
+"""Reading your handwriting: the guarded image loader, finding the ink, a photo to a 28x28
+digit, predict, and serve with its page."""
+
+MAX_UPLOAD = 10 * 2**20  # bytes serve reads of one upload; larger ones are refused unread
