@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the package, and the browser helpers
 from helpers.serve_page import SEVEN, drawn_png, free_port, start_server  # noqa: E402
 
+from mnist_digits.checkpoints import DEFAULT_WEIGHTS  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
 from mnist_digits.reading import images  # noqa: E402
 
@@ -136,7 +137,7 @@ def measure(port: int, pid: int, args) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--weights", default="weights/best.pth")
+    p.add_argument("--weights", default=DEFAULT_WEIGHTS)
     p.add_argument("--repeats", type=int, default=100)
     p.add_argument("--burst", type=int, default=200)
     p.add_argument("--heavy", type=int, default=10)
