@@ -18,7 +18,9 @@ on the same pictures), each kind goes through `predict`
 of wrong and of right answers flagged uncertain are reported per kind, beside the same model on
 the same digits, clean. The last line is JSON.
 
-Run: python benchmarks/frame_filling.py --limit 1000 --weights weights/best.pth OTHER.pth
+Run: python benchmarks/frame_filling.py --limit 5000 --weights weights/reader.pth OTHER.pth
+     python benchmarks/frame_filling.py --split val --limit 1000 --weights FILE --choose
+(the second: the uncertainty threshold chosen on the validation digits no model trained on)
 """
 import argparse
 import json
@@ -32,6 +34,7 @@ from PIL import Image
 from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # importable from a checkout
+from mnist_digits import lesson  # noqa: E402
 from mnist_digits.checkpoints import load_checkpoint, temperature  # noqa: E402
 from mnist_digits.cli import positive_int  # noqa: E402
 from mnist_digits.data import load_mnist  # noqa: E402
@@ -73,12 +76,30 @@ def stretched(ink: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(box) > 0.3  # a low cut: forms' bitmaps have thick strokes
 
 
+def thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang and Suen's thinning (1984): a binary shape peeled to its one-pixel middle lines,
+    still connected."""
+    m = np.pad(mask.astype(bool), 1)
+    around = [(1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1)]  # N, NE, ... NW
+    while True:
+        changed = False
+        for step in (0, 1):
+            p = [np.roll(m, shift, (0, 1)) for shift in around]
+            filled = sum(q.astype(int) for q in p)
+            turns = sum((~p[i] & p[(i + 1) % 8]).astype(int) for i in range(8))
+            n, e, s, w = p[0], p[2], p[4], p[6]
+            keep = (n & e & s) | (e & s & w) if step == 0 else (n & e & w) | (n & s & w)
+            peel = m & (filled >= 2) & (filled <= 6) & (turns == 1) & ~keep
+            m &= ~peel
+            changed |= bool(peel.any())
+        if not changed:
+            return m[1:-1, 1:-1]
+
+
 def broken(ink: np.ndarray, rng) -> np.ndarray:
-    """A thin pen that skips, at 4x scale: each stroke's middle line (the ridge of the distance
-    to the paper) drawn 5 px wide (1.25 px at 28x28), then cut by two to four round gaps."""
-    strokes = resize(ink, 4 * max(ink.shape)) > 0.4
-    depth = ndimage.distance_transform_edt(strokes)  # to the nearest paper
-    ridge = strokes & (depth >= ndimage.maximum_filter(depth, size=3) - 0.5) & (depth > 1.5)
+    """A thin pen that skips, at 4x scale: each stroke's middle line (thinned to one pixel)
+    drawn 5 px wide (1.25 px at 28x28), then cut by two to four round gaps."""
+    ridge = thin(resize(ink, 4 * max(ink.shape)) > 0.4)
     pen = ndimage.binary_dilation(ridge, structure=disk(2))
     ys, xs = np.nonzero(ridge)
     yy, xx = np.indices(pen.shape)
@@ -172,10 +193,14 @@ def generate(images, labels, out: Path, kind: str, seed: int = 0) -> list[Path]:
     return paths
 
 
+SWEEP = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99)  # thresholds tried by --choose
+
+
 def score(model, meta, paths, labels) -> dict:
     """Accuracy (refusals count as wrong) and refusals through predict, with the time taken;
-    of the answers given, the calibration error (%) and the shares of the wrong and of the
-    right answers flagged uncertain at predict's default threshold."""
+    of the answers given, the calibration error (%), the shares of the wrong and of the right
+    answers flagged uncertain at predict's default threshold, and the counts of right and
+    wrong answers and, per threshold of SWEEP, of those flagged."""
     start = time.perf_counter()
     results = predict_paths(model, meta, paths)
     seconds = time.perf_counter() - start
@@ -184,12 +209,30 @@ def score(model, meta, paths, labels) -> dict:
     probs = predict(model, meta, np.stack([r["image"] for r, _ in answered]))
     right = np.array([r["digit"] == label for r, label in answered])
     flagged = np.array([r["uncertain"] for r, _ in answered])
+    top = np.array([r["probability"] for r, _ in answered])
     return {"accuracy": round(100 * float((preds == labels).mean()), 2),
             "refused": int((preds < 0).sum()),
             "calibration_error": round(100 * calibration_error(
                 torch.from_numpy(probs), torch.tensor([label for _, label in answered])), 2),
             "wrong_flagged": share(flagged[~right]), "right_flagged": share(flagged[right]),
-            "ms_per_image": round(1000 * seconds / len(labels), 1)}
+            "ms_per_image": round(1000 * seconds / len(labels), 1),
+            "answers": {"wrong": int((~right).sum()), "right": int(right.sum())},
+            "flagged_at": {str(t): [int((top[~right] < t).sum()), int((top[right] < t).sum())]
+                           for t in SWEEP}}
+
+
+def choose_threshold(run: dict, most_right: float = 0.5) -> tuple[float, float, float]:
+    """The highest threshold of SWEEP that flags at most `most_right` % of the right answers
+    over all kinds together: (threshold, % of wrong flagged, % of right flagged). Choose it
+    on --split val, report it on test."""
+    kinds = run["kinds"].values()
+    wrong, right = (sum(k["answers"][side] for k in kinds) for side in ("wrong", "right"))
+    best = (SWEEP[0], 0.0, 0.0)
+    for t in SWEEP:
+        w, r = (sum(k["flagged_at"][str(t)][i] for k in kinds) for i in (0, 1))
+        if 100 * r / max(right, 1) <= most_right:
+            best = (t, round(100 * w / max(wrong, 1), 2), round(100 * r / max(right, 1), 2))
+    return best
 
 
 def share(flags: np.ndarray) -> float | None:
@@ -203,14 +246,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--limit", type=positive_int, default=1000, help="first N test digits")
     p.add_argument("--kinds", nargs="+", choices=list(KINDS), default=list(KINDS))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--split", choices=["test", "train"], default="test",
-                   help="digits to draw from: tune the preprocessing on train, report on test")
+    p.add_argument("--split", choices=["test", "train", "val"], default="test",
+                   help="digits to draw from: tune the preprocessing on train, choose the "
+                   "threshold on val (the validation digits no model trained on), report on test")
     p.add_argument("--data", default=Config.data_dir,
                    help="MNIST folder (default %(default)s/)")
     p.add_argument("--weights", nargs="+", default=[], metavar="FILE",
                    help="checkpoints to evaluate side by side on the same pictures (else: only "
                    "write the pictures)")
     p.add_argument("--json-out", metavar="FILE", help="also write the summary here")
+    p.add_argument("--choose", action="store_true", help="print the threshold each checkpoint "
+                   "would need (choose it on --split val)")
     return p.parse_args(argv)
 
 
@@ -222,11 +268,19 @@ def clean_run(weights, model, meta, images, labels) -> dict:
             "clean_accuracy": round(100 * float((clean == labels).mean()), 2), "kinds": {}}
 
 
+def digits(folder, split: str):
+    """The test digits, the training digits, or the validation digits the models held out."""
+    images, labels = load_mnist(folder, train=split != "test")
+    if split != "val":
+        return images, labels
+    return lesson.split(images, labels, Config.val_size)[2:]
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         models = [(w, *load_checkpoint(w)) for w in args.weights]
-        images, labels = load_mnist(args.data, train=args.split == "train")
+        images, labels = digits(args.data, args.split)
         images, labels = images[: args.limit].numpy(), labels[: args.limit].numpy()
         runs = [clean_run(w, model, meta, images, labels) for w, model, meta in models]
         for kind in args.kinds:
@@ -237,6 +291,10 @@ def main(argv=None) -> int:
     except MnistError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    for run in runs if args.choose else []:
+        t, wrong, right = choose_threshold(run)
+        print(f"{run['weights']}: threshold {t} flags {wrong}% of the wrong answers and "
+              f"{right}% of the right ones, all kinds together")
     summary = json.dumps({"images_per_kind": len(labels), "split": args.split,
                           "seed": args.seed, "runs": runs, "machine": machine()})
     if args.json_out:

@@ -52,7 +52,7 @@ def profile_net(build, recipe_name: str, steps: int) -> tuple:
     """Median step ms, (operation, share of own CPU time) for the top ten, and the Config."""
     torch.manual_seed(0)
     cfg = lesson.resolve(lesson.recipe(recipe_name), torch.device("cpu"))
-    layout = torch.channels_last if cfg.layout == "channels_last" else torch.contiguous_format
+    layout = lesson.memory_format(cfg.layout)
     model = build().to(memory_format=layout)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(cfg.batch_size, 1, 28, 28).contiguous(memory_format=layout)

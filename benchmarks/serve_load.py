@@ -31,9 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the package, and the browser helpers
 from helpers.serve_page import SEVEN, drawn_png, free_port, start_server  # noqa: E402
 
-from mnist_digits.checkpoints import DEFAULT_WEIGHTS  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
-from mnist_digits.reading import images  # noqa: E402
+from mnist_digits.reading import READER_WEIGHTS, images  # noqa: E402
 
 
 async def post(port: int, body: bytes, name: str = "drawing.png") -> tuple[int, dict, float]:
@@ -137,7 +136,7 @@ def measure(port: int, pid: int, args) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--weights", default=DEFAULT_WEIGHTS)
+    p.add_argument("--weights", default=READER_WEIGHTS)
     p.add_argument("--repeats", type=int, default=100)
     p.add_argument("--burst", type=int, default=200)
     p.add_argument("--heavy", type=int, default=10)

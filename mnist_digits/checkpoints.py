@@ -12,7 +12,7 @@ import torch
 
 from .checkpoint_guards import check_contents, check_size, exists_error, why
 from .errors import MnistError
-from .lesson import METRICS, MODELS, load_weights, make_meta, save_model  # noqa: F401
+from .lesson import METRICS, MODELS, load_weights, make_meta, memory_format, save_model  # noqa: F401
 from .lesson import weights_sha256 as weights_digest
 from .provenance import git_commit, versions
 
@@ -105,9 +105,8 @@ def load_checkpoint(path):
     except RuntimeError as e:
         raise MnistError(f"{path} says it holds a {name!r} model but its weights do not fit "
                          f"that architecture ({str(e).splitlines()[0]}).") from None
-    config = meta.get("config", {})  # a dict when present (check_contents)
-    if config.get("layout") == "channels_last":
-        model = model.to(memory_format=torch.channels_last)  # as trained: same kernels
+    layout = meta.get("config", {}).get("layout")  # config: a dict when present (check_contents)
+    model = model.to(memory_format=memory_format(layout))  # as trained: the same kernels
     return model.eval(), meta
 
 
@@ -145,4 +144,4 @@ def temperature(meta: dict, path) -> float:
     return float(value)
 
 
-DEFAULT_WEIGHTS = "weights/best.pth"  # the committed best model
+DEFAULT_WEIGHTS = "weights/best.pth"  # the notebook's best CNN: what evaluate checks

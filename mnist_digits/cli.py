@@ -8,7 +8,7 @@ from dataclasses import replace
 from .checkpoints import DEFAULT_WEIGHTS, METRICS
 from .errors import INTERRUPTED, MnistError, printable
 from .hardware import PRECISIONS, describe, pick_device, resolve
-from .reading import MAX_UPLOAD
+from .reading import MAX_UPLOAD, READER_WEIGHTS
 from .recipes import RECIPES, Config, recipe
 
 
@@ -54,7 +54,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--all-data", action="store_true", help="train on all 60,000 images, with no "
                    "validation split: a final model, once choices are made")
     e = sub.add_parser("evaluate", help="test accuracy, loss, per-class accuracy and calibration")
-    e.add_argument("--weights", default=DEFAULT_WEIGHTS)
+    e.add_argument("--weights", default=DEFAULT_WEIGHTS, metavar="FILE",
+                   help="checkpoint to test (default %(default)s)")
     t.set_defaults(run=cmd_train)
     e.set_defaults(run=cmd_evaluate)
     t.add_argument("--precision", choices=PRECISIONS, default="auto", help="bf16 autocast or "
@@ -81,8 +82,8 @@ def add_predict(sub) -> None:
         "predicted), 2 if the weights could not be loaded.")
     p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
                    help="image files, or folders of them")
-    p.add_argument("--weights", default=DEFAULT_WEIGHTS, metavar="FILE",
-                   help="checkpoint to use (default weights/best.pth)")
+    p.add_argument("--weights", default=READER_WEIGHTS, metavar="FILE",
+                   help="checkpoint to use (default %(default)s)")
     p.add_argument("--json", action="store_true", help="one JSON object per line per image")
     p.add_argument("--threshold", type=probability, default=predict.THRESHOLD, metavar="P",
                    help="flag a prediction [uncertain] below this calibrated probability "
@@ -101,8 +102,8 @@ def add_serve(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
                    "127.0.0.1: this computer only)")
     p.add_argument("--port", type=port_number, default=8000, help="default 8000")
-    p.add_argument("--weights", default=DEFAULT_WEIGHTS, metavar="FILE",
-                   help="checkpoint to use (default weights/best.pth)")
+    p.add_argument("--weights", default=READER_WEIGHTS, metavar="FILE",
+                   help="checkpoint to use (default %(default)s)")
     p.set_defaults(run=cmd_serve)
 
 
@@ -141,17 +142,29 @@ def cmd_train(args) -> int:
     cfg = replace(cfg, epochs=args.epochs) if args.epochs else cfg
     out = args.out or f"runs/{args.model}-seed{cfg.seed}.pth"
     check_writable(out, args.overwrite)  # say so now, not after training
+    if cfg.init:  # a recipe that fine-tunes: its starting weights checked like any checkpoint
+        check_start(cfg)
     device = pick_device(args.device)
-    print(describe(cfg, device), flush=True)
-    cfg = resolve(cfg, device)
+    chosen = resolve(cfg, device)  # decided once, here; recorded in the checkpoint
+    print(describe(cfg, device, chosen), flush=True)
+    cfg = chosen
     data = load_splits(cfg).to(device)
     model, history = train_model(cfg, data)
     metrics, t = evaluate(model, data.test_x, data.test_y), calibrate(model, data)
-    save_or_rescue(out, model, make_meta(cfg, data, metrics, history, t), args.overwrite)
+    save_or_rescue(out, model, make_meta(history, data, metrics, t), args.overwrite)
     print(f"saved {out}")
     return report(cfg.model, metrics, out, args.json, {
         "precision": cfg.precision, "train_seconds": history.seconds[-1], "device": device.type,
         **calibration(metrics["logits"], data.test_y, t)})
+
+
+def check_start(cfg) -> None:
+    """The checkpoint a recipe starts from loads, and holds the recipe's architecture."""
+    from .checkpoints import load_checkpoint
+    model = load_checkpoint(cfg.init)[1]["model"]
+    if model != cfg.model:
+        raise MnistError(f"{cfg.init} holds a {model!r} model, but the recipe fine-tunes a "
+                         f"{cfg.model!r} one. Train the {cfg.model!r} model first.")
 
 
 def save_or_rescue(out, model, meta: dict, overwrite: bool) -> None:

@@ -39,9 +39,10 @@ def resolve(cfg, device: torch.device):
         raise MnistError(f"{e}.") from None
 
 
-def describe(cfg, device: torch.device) -> str:
-    """One line a reader understands: which device runs, in which precision, and why."""
-    chosen = resolve(cfg, device)
+def describe(cfg, device: torch.device, chosen=None) -> str:
+    """One line a reader understands: which device runs, in which precision, and why. cfg
+    as asked; chosen: cfg resolved for the device, if it already is."""
+    chosen = chosen or resolve(cfg, device)
     where = {"cuda": f"CUDA GPU ({torch.cuda.get_device_name(device)})" if device.type == "cuda"
              else "", "mps": "Apple GPU (MPS)",
              "cpu": f"CPU, {torch.get_num_threads()} threads (no CUDA or MPS GPU found)"}

@@ -13,9 +13,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+DATA_DIR = "data"  # where torchvision keeps MNIST
+
 
 # notebook cell 7: 2. Load the dataset
-def load_mnist(root="data", train=True):
+def load_mnist(root=DATA_DIR, train=True):
     """MNIST's images (N, 28, 28) uint8 and labels (N,) int64, downloaded if missing."""
     from torchvision import datasets  # imported where needed: reading a photo never needs it
     ds = datasets.MNIST(root, train=train, download=True)
@@ -36,8 +38,10 @@ def split(images, labels, val_size: int, subset: int = 0):
 
 
 def normalise(images, mean: float, std: float):
-    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) with zero mean and unit variance."""
-    return ((images.float() / 255 - mean) / std).unsqueeze(1)
+    """(N, 28, 28) uint8 (0-255) or floats (0-1) -> float32 (N, 1, 28, 28) with zero mean
+    and unit variance."""
+    pixels = images.float() / 255 if images.dtype == torch.uint8 else images.float()
+    return ((pixels - mean) / std).unsqueeze(1)
 
 
 @dataclass
@@ -98,7 +102,59 @@ def random_affine(x, strength: float, generator):
     return F.grid_sample(x - background, grid, align_corners=False) + background
 
 
-# notebook cell 19: 5. Build your neural network
+# notebook cell 15: 3. Justify your preprocessing
+def thicker(ink, generator):
+    """Strokes 2 px thicker: a marker."""
+    return F.max_pool2d(ink, 3, stride=1, padding=1)
+
+
+def stretched(ink, generator):
+    """The ink's box stretched to fill 20x20, aspect not kept, in black and white: a form."""
+    return (fill_box(ink) > 0.3).float()
+
+
+def broken(ink, generator):
+    """Strokes broken in three places: a pen that skips."""
+    return ink * (1 - gaps(ink, generator))
+
+
+STYLES = (thicker, stretched, broken)
+
+
+def ink_styles(x, strength: float, generator, styles=STYLES):
+    """Redraw some digits in other styles: each style is drawn per image with probability
+    0.2 x strength, on white-on-black ink in [0, 1]; x comes back normalised as it was."""
+    black = x.amin()
+    white = x.amax() - black
+    ink = (x - black) / white
+    for style in styles:
+        chosen = torch.rand(len(x), 1, 1, 1, generator=generator, device=x.device)
+        ink = torch.where(chosen < 0.2 * strength, style(ink, generator), ink)
+    return ink * white + black
+
+
+def fill_box(ink, side: int = 20):
+    """Each digit's ink box stretched to side x side in the middle, aspect not kept."""
+    def extent(mask):  # (N, 28) bools -> first index with ink, and one past the last
+        return mask.float().argmax(1), mask.shape[1] - mask.flip(1).float().argmax(1)
+
+    (r0, r1), (c0, c1) = extent((ink > 0.2).any(3)[:, 0]), extent((ink > 0.2).any(2)[:, 0])
+    zero, size = torch.zeros_like(r0, dtype=ink.dtype), ink.shape[-1]
+    theta = torch.stack([torch.stack([(c1 - c0) / side, zero, (c0 + c1) / size - 1], 1),
+                         torch.stack([zero, (r1 - r0) / side, (r0 + r1) / size - 1], 1)], 1)
+    grid = F.affine_grid(theta, list(ink.shape), align_corners=False)
+    return F.grid_sample(ink, grid, align_corners=False)
+
+
+def gaps(ink, generator, count: int = 3):
+    """A mask of `count` 3x3 holes per image, each centred on an ink pixel."""
+    weights = (ink > 0.5).flatten(1).float() + 1e-6
+    centres = torch.multinomial(weights, count, generator=generator)
+    holes = torch.zeros_like(weights).scatter_(1, centres, 1.0).view_as(ink)
+    return F.max_pool2d(holes, 3, stride=1, padding=1)
+
+
+# notebook cell 21: 5. Build your neural network
 class LinearNet(nn.Module):
     """The baseline: one weighted sum of the 784 pixels per digit (7,850 parameters)."""
 
@@ -110,7 +166,7 @@ class LinearNet(nn.Module):
         return self.net(x)  # logits
 
 
-# notebook cell 21: 5. Build your neural network
+# notebook cell 23: 5. Build your neural network
 class MLP(nn.Module):
     """784 -> 128 -> 64 -> 10 with ReLU and dropout 0.2 (109,386 parameters)."""
 
@@ -131,7 +187,7 @@ def count_parameters(model) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-# notebook cell 23: 5. Build your neural network
+# notebook cell 25: 5. Build your neural network
 def conv_block(c_in: int, c_out: int, pool: bool = True, pool_first: bool = False):
     """3x3 conv -> batch norm -> ReLU (-> 2x2 max-pool). With pool_first the pooling comes
     straight after the conv, so batch norm and ReLU run on a quarter of the pixels."""
@@ -157,7 +213,7 @@ class StarterCNN(nn.Module):
         return self.head(self.features(x))
 
 
-# notebook cell 25: 6. Loss and optimizer
+# notebook cell 27: 6. Loss and optimizer
 @dataclass(frozen=True)
 class Config:
     model: str = "cnn"              # which network: linear, mlp, cnn, best
@@ -169,12 +225,14 @@ class Config:
     schedule: str = "onecycle"      # onecycle, constant, or step (x0.7 per epoch)
     label_smoothing: float = 0.0    # share of the target spread over the other digits
     augment: float = 0.5            # strength of the random warps, 0 = off
+    styles: float = 0.0             # how often digits are redrawn thick, stretched or broken
+    init: str = ""                  # start from this checkpoint's weights ("": at random)
     val_size: int = 5000            # training images held out for validation
     subset: int = 0                 # > 0: train on only this many images (a quick run)
     seed: int = 0                   # initial weights, shuffling, dropout and warps
     precision: str = "auto"         # how the arithmetic runs: section 7.3
     layout: str = "auto"            # how images lie in memory: section 7.3
-    data_dir: str = "data"          # where torchvision keeps MNIST
+    data_dir: str = DATA_DIR        # where torchvision keeps MNIST (section 1)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -187,6 +245,10 @@ RECIPES = {
     "best": dict(model="best", epochs=10, batch_size=256, lr=6e-3, weight_decay=5e-5,
                  label_smoothing=0.1, augment=1.0),
 }
+
+
+RECIPES["reader"] = dict(RECIPES["best"], styles=0.5, init="weights/best.pth", epochs=3,
+                         lr=5e-4)  # predict and serve: the best CNN, fine-tuned (section 3)
 
 
 FAST_RUN = dict(epochs=1, subset=2000)
@@ -213,11 +275,16 @@ def make_scheduler(optimizer, cfg: Config, steps_per_epoch: int):
     return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
-# notebook cell 32: 7.3 Making training fast
+# notebook cell 34: 7.3 Making training fast
 PRECISIONS = ("auto", "bf16", "fp32")
 
 
 LAYOUTS = ("auto", "channels_last", "contiguous")
+
+
+def memory_format(layout: str):
+    """The torch memory format of a layout: channels-last (NHWC) or the default (NCHW)."""
+    return torch.channels_last if layout == "channels_last" else torch.contiguous_format
 
 
 def bf16_unit(device) -> str | None:
@@ -254,7 +321,7 @@ def resolve(cfg: Config, device) -> Config:
     return replace(cfg, precision=precision, layout=layout)
 
 
-# notebook cell 35: 7.4 The full loop
+# notebook cell 37: 7.4 The full loop
 def uses_channels_last(model) -> bool:
     """True if the model's convolutions are in channels-last (NHWC) memory format."""
     return any(p.dim() == 4 and not p.is_contiguous()
@@ -265,7 +332,7 @@ def uses_channels_last(model) -> bool:
 def predict_logits(model, x, batch_size: int = 1000):
     """Logits for every image, in eval mode (dropout off, batch norm frozen)."""
     model.eval()
-    layout = torch.channels_last if uses_channels_last(model) else torch.contiguous_format
+    layout = memory_format("channels_last" if uses_channels_last(model) else "contiguous")
     return torch.cat([model(x[i: i + batch_size].contiguous(memory_format=layout)).float()
                       for i in range(0, len(x), batch_size)])
 
@@ -286,14 +353,15 @@ def evaluate(model, x, y) -> dict:
             "confusion": confusion.tolist(), "preds": preds.cpu(), "logits": logits.cpu()}
 
 
-# notebook cell 36: 7.4 The full loop
+# notebook cell 38: 7.4 The full loop
 @dataclass
 class History:
-    """Per-epoch averages, kept for the learning curves."""
+    """Per-epoch averages, kept for the learning curves, and the settings trained with."""
     train_loss: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
     seconds: list = field(default_factory=list)  # cumulative training time, evaluation excluded
+    config: dict = field(default_factory=dict)  # the Config, precision and layout decided
 
 
 def train_epoch(model, optimizer, scheduler, loss_fn, data, cfg, generators, on_step=None):
@@ -301,10 +369,11 @@ def train_epoch(model, optimizer, scheduler, loss_fn, data, cfg, generators, on_
     model.train()
     total, count = 0.0, 0
     for x, y in batches(data.train_x, data.train_y, cfg.batch_size, generators["shuffle"]):
+        if cfg.styles:
+            x = ink_styles(x, cfg.styles, generators["warp"])
         if cfg.augment:
             x = random_affine(x, cfg.augment, generators["warp"])
-        if cfg.layout == "channels_last":
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=memory_format(cfg.layout))
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
             logits = model(x)
         loss = loss_fn(logits.float(), y)
@@ -322,14 +391,13 @@ def fit(model, data: Splits, cfg: Config, on_epoch=None, on_step=None,
         quiet: bool = False) -> History:
     """Train in place, one line per epoch; on_epoch(epoch, model, history) may watch."""
     cfg = resolve(cfg, data.train_x.device)  # precision and layout for this machine (7.3)
-    if cfg.layout == "channels_last":
-        model.to(memory_format=torch.channels_last)
+    model.to(memory_format=memory_format(cfg.layout))
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, math.ceil(len(data.train_x) / cfg.batch_size))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     generators = {"shuffle": torch.Generator().manual_seed(cfg.seed),
                   "warp": torch.Generator(data.train_x.device).manual_seed(cfg.seed)}
-    history = History()
+    history = History(config=cfg.to_dict())
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
         train_loss = train_epoch(model, optimizer, scheduler, loss_fn, data, cfg, generators,
@@ -349,13 +417,16 @@ def fit(model, data: Splits, cfg: Config, on_epoch=None, on_step=None,
 
 
 def train_model(build, cfg: Config, data: Splits, **fit_options):
-    """Seed, build, fit: the same initial weights, order, dropout and warps on every run."""
+    """Seed, build, fit: the same initial weights, order, dropout and warps on every run;
+    cfg.init: the weights start as a saved model's (fine-tuning it)."""
     torch.manual_seed(cfg.seed)
     model = build().to(data.train_x.device)
+    if cfg.init:
+        model.load_state_dict(load_weights(cfg.init)["state_dict"])
     return model, fit(model, data, cfg, **fit_options)
 
 
-# notebook cell 45: 9. Testing your model
+# notebook cell 47: 9. Testing your model
 def interval(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson's 95% interval for an accuracy of correct/total, in percent."""
     p, n = correct / total, total
@@ -364,7 +435,7 @@ def interval(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
     return 100 * (centre - half), 100 * (centre + half)
 
 
-# notebook cell 50: 10. Improving your model
+# notebook cell 52: 10. Improving your model
 class BestCNN(nn.Module):
     """A VGG-style net sized for a 2-core CPU: 14 -> 7 -> 3, then global pooling.
 
@@ -391,7 +462,7 @@ class BestCNN(nn.Module):
 MODELS = {"linear": LinearNet, "mlp": MLP, "cnn": StarterCNN, "best": BestCNN}
 
 
-# notebook cell 54: 10. Improving your model
+# notebook cell 56: 10. Improving your model
 def binomial_p(k: int, n: int, p: float) -> float:
     """Exact two-sided binomial test: the chance, if each of n trials succeeds with
     probability p, of a count as unlikely as k or more so."""
@@ -409,7 +480,7 @@ def mcnemar(preds_a, preds_b, y) -> tuple[int, int, float]:
     return only_a, only_b, binomial_p(min(only_a, only_b), only_a + only_b, 0.5)
 
 
-# notebook cell 70: Probabilities that mean what they say
+# notebook cell 72: Probabilities that mean what they say
 def calibration_error(probs, labels, bins: int = 15) -> float:
     """Expected calibration error: |accuracy - mean confidence| per confidence bin,
     weighted by the share of answers in the bin."""
@@ -444,22 +515,19 @@ def calibrate(model, data: Splits) -> float:
     return fit_temperature(predict_logits(model, data.val_x).cpu(), data.val_y.cpu())
 
 
-# notebook cell 77: 12. Saving your model
+# notebook cell 79: 12. Saving your model
 METRICS = ("accuracy", "loss", "correct", "total", "per_class")
 
 
-def make_meta(cfg: Config, data: Splits, metrics: dict, history=None,
-              temperature: float = 1.0) -> dict:
+def make_meta(history: History, data: Splits, metrics: dict, temperature=1.0) -> dict:
     """Everything needed to rebuild, normalise, calibrate and judge a model, as plain
-    Python values."""
-    cfg = resolve(cfg, data.train_x.device)  # the precision and layout it trained in
-    meta = {"model": cfg.model, "config": cfg.to_dict(), "seed": cfg.seed,
+    Python values; the settings are those `fit` recorded in the history."""
+    cfg = history.config
+    return {"model": cfg["model"], "config": cfg, "seed": cfg["seed"],
             "normalization": {"mean": data.mean, "std": data.std}, "temperature": temperature,
             "metrics": {k: metrics[k] for k in METRICS},
-            "versions": {"python": platform.python_version(), "torch": str(torch.__version__)}}
-    if history is not None:
-        meta["history"] = {k: list(v) for k, v in vars(history).items()}
-    return meta
+            "versions": {"python": platform.python_version(), "torch": str(torch.__version__)},
+            "history": {k: list(v) for k, v in vars(history).items() if k != "config"}}
 
 
 def weights_sha256(state_dict: dict) -> str:

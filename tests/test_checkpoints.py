@@ -1,6 +1,7 @@
 import collections
 import io
 import os
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from mnist_digits.checkpoints import (
 )
 from mnist_digits.errors import MnistError
 from mnist_digits.hardware import resolve
-from mnist_digits.lesson import History
+from mnist_digits.lesson import fit
 from mnist_digits.reading.predict import predict_files
 from mnist_digits.recipes import Config, build_model
 
@@ -167,17 +168,16 @@ def test_make_meta_records_what_the_model_needs(tiny):
     cfg = Config(model="mlp", seed=7, precision="auto", layout="auto")
     metrics = {"accuracy": 91.0, "loss": 0.3, "correct": 91, "total": 100,
                "per_class": [91.0] * 10, "extra": "dropped"}
-    history = History(train_loss=[1.0, 0.5], val_loss=[0.9, 0.6], val_acc=[80.0, 90.0],
-                      seconds=[1.0, 2.0])
-    meta = make_meta(cfg, tiny, metrics, history)
+    history = fit(build_model("mlp"), tiny, replace(cfg, epochs=2, batch_size=64), quiet=True)
+    meta = make_meta(history, tiny, metrics)
     assert meta["model"] == "mlp" and meta["seed"] == 7
-    assert meta["config"] == resolve(cfg, tiny.train_x.device).to_dict()
-    assert meta["config"]["precision"] in ("bf16", "fp32")  # decided, not "auto"
+    assert meta["config"] == resolve(replace(cfg, epochs=2, batch_size=64),
+                                     tiny.train_x.device).to_dict()
+    assert meta["config"]["precision"] in ("bf16", "fp32")  # decided by fit, not "auto"
     assert meta["normalization"] == {"mean": tiny.mean, "std": tiny.std}
     assert meta["metrics"] == {k: v for k, v in metrics.items() if k != "extra"}
-    assert meta["history"]["val_acc"] == [80.0, 90.0] and set(meta["history"]) == set(
-        vars(history))
-    assert "history" not in make_meta(cfg, tiny, metrics)
+    assert len(meta["history"]["val_acc"]) == 2
+    assert set(meta["history"]) == {"train_loss", "val_loss", "val_acc", "seconds"}
 
 
 def test_save_makes_missing_folders_and_records_provenance(tmp_path):

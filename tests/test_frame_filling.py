@@ -75,6 +75,27 @@ def test_a_broken_pen_is_thin_and_broken():
     assert ndimage.label(pen)[1] >= 2  # a ring cut in two or more places falls apart
 
 
+def test_thinning_keeps_a_connected_middle_line():
+    from benchmarks.frame_filling import thin
+    yy, xx = np.mgrid[:60, :60]
+    ring = np.abs(np.hypot(yy - 30, xx - 30) - 20) <= 4  # a stroke 9 px wide
+    line = thin(ring)
+    assert ndimage.label(line, np.ones((3, 3)))[1] == 1  # still one closed ring
+    assert ndimage.label(~line)[1] == 2  # inside and outside: the loop is not broken
+    assert 0.9 * 2 * np.pi * 20 <= line.sum() <= 1.5 * 2 * np.pi * 20  # about one pixel wide
+    assert (line <= ring).all()
+
+
+def test_the_threshold_is_chosen_on_counts_over_all_kinds():
+    kind = {"answers": {"wrong": 10, "right": 990},
+            "flagged_at": {str(t): [0, 0] for t in ff.SWEEP}}
+    kind["flagged_at"].update({"0.9": [6, 2], "0.95": [8, 5], "0.97": [9, 6]})
+    for t in (0.98, 0.99):
+        kind["flagged_at"][str(t)] = [10, 50]
+    t, wrong, right = ff.choose_threshold({"kinds": {"a": kind, "b": kind}})
+    assert (t, wrong, right) == (0.9, 60.0, 0.2)  # at 0.95, 10 of 1,980 right: over 0.5%
+
+
 @pytest.mark.parametrize("side", [16, 20, 24, 40, 64])
 @pytest.mark.parametrize("dark_on_light", [True, False])
 def test_tight_crops_of_a_one_at_every_size(side, dark_on_light):

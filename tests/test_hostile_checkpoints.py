@@ -223,7 +223,7 @@ def fake_training(monkeypatch):
         torch.manual_seed(1)
         model = build_model(cfg.model)
         calls.append(model)
-        return model, History([1.0], [1.0], [50.0], [0.5])
+        return model, History([1.0], [1.0], [50.0], [0.5], cfg.to_dict())
 
     monkeypatch.setattr("mnist_digits.data.load_splits", load_splits)
     monkeypatch.setattr("mnist_digits.recipes.train_model", train_model)

@@ -27,11 +27,11 @@ from starlette.testclient import TestClient
 
 from mnist_digits.checkpoints import save_checkpoint
 from mnist_digits.cli import main
-from mnist_digits.reading import serve, serve_guards
+from mnist_digits.reading import READER_WEIGHTS, serve, serve_guards
 from mnist_digits.reading.predict import load_model
 from mnist_digits.recipes import build_model
 
-BEST = ROOT / "weights/best.pth"  # the committed model, which reads a drawn 7
+READER = ROOT / READER_WEIGHTS  # the model serve uses by default; it reads a drawn 7
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def page():
     """The real command on a free port, and headless Chromium on its page."""
     need_browser()
     port = free_port()
-    proc, seconds = start_server(str(BEST), port)
+    proc, seconds = start_server(str(READER), port)
     driver = browser()
     driver.get(f"http://127.0.0.1:{port}/")
     yield driver, seconds

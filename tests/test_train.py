@@ -1,8 +1,9 @@
+import pytest
 import torch
 from torch import nn
 
 from mnist_digits.bench import references
-from mnist_digits.lesson import random_affine
+from mnist_digits.lesson import STYLES, broken, ink_styles, random_affine, stretched, thicker
 from mnist_digits.recipes import build_model, recipe, train_model
 
 
@@ -63,6 +64,51 @@ def test_augmentation_keeps_shape_and_background():
     assert torch.equal(random_affine(x, 0.0, torch.Generator()), x)  # strength 0: identity
 
 
+def a_seven() -> torch.Tensor:
+    """A normalised 28x28 '7' (ink 2.8, paper -0.42), 12 px wide and 16 px tall."""
+    x = torch.full((1, 1, 28, 28), -0.42)
+    x[0, 0, 6:8, 8:20] = 2.8
+    for i in range(16):
+        x[0, 0, 6 + i, 18 - i // 2: 20 - i // 2] = 2.8
+    return x
+
+
+def ink(x: torch.Tensor) -> torch.Tensor:
+    return (x - x.amin()) / (x.amax() - x.amin())
+
+
+def test_each_ink_style_does_what_it_says():
+    seven, g = ink(a_seven()), torch.Generator().manual_seed(0)
+    thick = thicker(seven, g)
+    assert thick.sum() > 1.8 * seven.sum() and (thick >= seven).all()  # grown, nothing lost
+    box = stretched(seven, g)[0, 0] > 0.5
+    rows, cols = box.any(1).nonzero(), box.any(0).nonzero()
+    assert rows.max() - rows.min() + 1 == 20 == cols.max() - cols.min() + 1  # fills 20x20
+    assert set(box.float().unique().tolist()) <= {0.0, 1.0}  # black and white
+    gapped = broken(seven, g)
+    assert 0 < (seven - gapped).sum() <= 27 and (gapped <= seven).all()  # 3 holes, 3x3 at most
+
+
+def test_ink_styles_keep_the_normalisation_and_can_be_off():
+    x, g = a_seven().repeat(64, 1, 1, 1), torch.Generator().manual_seed(0)
+    out = ink_styles(x, 1.0, g)
+    assert out.shape == x.shape and out.amin() == x.amin() and out.amax() == x.amax()
+    changed = (out != x).flatten(1).any(1).float().mean()
+    assert 0.2 < changed < 0.8  # each style on 20% of the digits: about half changed
+    assert torch.equal(ink_styles(x, 0.0, g), x)  # strength 0: identity
+    assert len(STYLES) == 3
+
+
+def test_the_reader_fine_tunes_the_best_cnn_with_ink_styles():
+    from dataclasses import replace
+
+    from mnist_digits.checkpoints import DEFAULT_WEIGHTS
+    reader, best = recipe("reader"), recipe("best")
+    assert reader.init == DEFAULT_WEIGHTS and reader.styles > 0 == best.styles
+    assert reader.lr < best.lr and reader.epochs < best.epochs  # gently, briefly
+    assert replace(reader, styles=0.0, init="", epochs=best.epochs, lr=best.lr) == best
+
+
 def test_every_recipe_builds_a_known_model():
     from mnist_digits.recipes import MODELS, RECIPES
     assert {recipe(name).model for name in RECIPES} <= set(MODELS)
@@ -70,3 +116,26 @@ def test_every_recipe_builds_a_known_model():
     assert {cfg.model for cfg in refs.values()} <= set(references.MODELS)
     assert refs["reference-cnn"].model == "cnn" and refs["reference-cnn"].epochs == 45
     assert refs["reference-cnn"].batch_size == 128  # Config's, as published
+
+
+def test_a_recipe_with_init_starts_from_the_saved_weights(tiny, tmp_path):
+    from mnist_digits.checkpoints import save_checkpoint
+    trained, _ = train_model(recipe("mlp", epochs=1, batch_size=64), tiny, progress=False)
+    path = save_checkpoint(tmp_path / "m.pth", trained, {"model": "mlp", "seed": 0})
+    start, _ = train_model(recipe("mlp", epochs=0, init=str(path)), tiny, progress=False)
+    fresh, _ = train_model(recipe("mlp", epochs=0), tiny, progress=False)
+    for a, b, c in zip(start.parameters(), trained.parameters(), fresh.parameters(),
+                       strict=True):
+        assert torch.equal(a.cpu(), b.cpu()) and not torch.equal(a.cpu(), c.cpu())
+
+
+def test_a_fine_tuning_recipe_checks_its_starting_checkpoint(tmp_path, capsys):
+    from mnist_digits.checkpoints import save_checkpoint
+    from mnist_digits.cli import check_start
+    from mnist_digits.errors import MnistError
+    path = save_checkpoint(tmp_path / "mlp.pth", build_model("mlp"), {"model": "mlp", "seed": 0})
+    with pytest.raises(MnistError, match="holds a 'mlp' model, but the recipe fine-tunes a 'best'"):
+        check_start(recipe("reader", init=str(path)))
+    check_start(recipe("mlp", init=str(path)))  # the same architecture: no error
+    with pytest.raises(MnistError, match="No weights file"):
+        check_start(recipe("reader", init=str(tmp_path / "none.pth")))

@@ -10,6 +10,8 @@ import psutil
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..lesson import memory_format
+
 
 class PeakMemory:
     """Peak memory the block adds: resident (CPU) or allocated (CUDA), in MiB."""
@@ -47,10 +49,9 @@ class PeakMemory:
         self.mib = (self.peak - self.base) / 2**20  # above what the process held before
 
 
-def warm_up(model, x, channels_last: bool) -> None:
+def warm_up(model, x, layout: str) -> None:
     """One untimed forward and backward, so one-time kernel setup is not charged to a recipe."""
-    xb = x[:128].contiguous(memory_format=torch.channels_last) if channels_last else x[:128]
-    model(xb).sum().backward()
+    model(x[:128].contiguous(memory_format=memory_format(layout))).sum().backward()
 
 
 def sync(device):
@@ -85,8 +86,7 @@ def matmul_gflops(device, dtype=torch.float32, n_max=2048, reps=10, budget_s=0.2
 
 def train_flops_per_image(model, cfg, x) -> float:
     """Forward + backward FLOPs of one training step, per image (counted, not estimated)."""
-    layout = torch.channels_last if cfg.layout == "channels_last" else torch.contiguous_format
-    xb = x[:64].contiguous(memory_format=layout)
+    xb = x[:64].contiguous(memory_format=memory_format(cfg.layout))
     with FlopCounterMode(display=False) as counter:
         model(xb).sum().backward()
     model.zero_grad(set_to_none=True)
@@ -94,11 +94,10 @@ def train_flops_per_image(model, cfg, x) -> float:
 
 
 @torch.inference_mode()
-def inference_speed(model, x, device, channels_last: bool = False, reps=20) -> dict:
+def inference_speed(model, x, device, layout: str = "contiguous", reps=20) -> dict:
     """Images per second at batch 256, and the latency of one image (medians)."""
     model.eval()
-    if channels_last:
-        x = x[:256].contiguous(memory_format=torch.channels_last)
+    x = x[:256].contiguous(memory_format=memory_format(layout))
 
     def timed(batch):
         sync(device)

@@ -7,7 +7,7 @@ import torch
 
 from ..data import load_splits
 from ..hardware import describe, pick_device, resolve
-from ..lesson import evaluate
+from ..lesson import evaluate, memory_format
 from ..provenance import machine
 from ..recipes import build_model, recipe, train_model
 from .measure import PeakMemory, inference_speed, matmul_gflops, train_flops_per_image, warm_up
@@ -36,9 +36,7 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> dict:
                 reached[t] = history.seconds[-1]
 
     spare = build_model(cfg.model, MODELS).to(device)
-    warm_up(spare.to(memory_format=torch.channels_last) if cfg.layout == "channels_last"
-            else spare,
-            data.train_x, cfg.layout == "channels_last")
+    warm_up(spare.to(memory_format=memory_format(cfg.layout)), data.train_x, cfg.layout)
     with PeakMemory(device) as mem:
         model, history = train_model(cfg, data, MODELS, on_epoch=on_epoch, progress=False)
     flops = train_flops_per_image(model, cfg, data.train_x)
@@ -55,7 +53,7 @@ def run_recipe(label, cfg, data, device, gflops: dict) -> dict:
             "fraction_of_fp32_matmul": flops * train_rate / 1e9 / gflops["float32"],
             "fraction_of_own_dtype_matmul":
                 flops * train_rate / 1e9 / gflops[own],
-            **inference_speed(model, data.test_x, device, cfg.layout == "channels_last"),
+            **inference_speed(model, data.test_x, device, cfg.layout),
             "config": cfg.to_dict()}
 
 

@@ -7,6 +7,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ..errors import MnistError
+from ..lesson import normalise
 from .images import WORK_SIDE, load_bytes, load_image, to_gray
 from .ink import find_digit, flatten_background, ink_on_black
 
@@ -90,6 +91,6 @@ def prepare(source, name: str = "upload") -> np.ndarray:
 
 
 def to_tensor(digits: np.ndarray, mean: float, std: float) -> torch.Tensor:
-    """(28, 28) or (N, 28, 28) in [0, 1] -> (N, 1, 28, 28) float32, training normalisation."""
-    x = torch.as_tensor(np.asarray(digits, np.float32)).reshape(-1, 1, SIZE, SIZE)
-    return (x - mean) / std
+    """(28, 28) or (N, 28, 28) in [0, 1] -> (N, 1, 28, 28) float32: the lesson's normalise."""
+    return normalise(torch.as_tensor(np.asarray(digits, np.float32)).reshape(-1, SIZE, SIZE),
+                     mean, std)

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checkpoints import DEFAULT_WEIGHTS, load_checkpoint, normalization, temperature
+from ..checkpoints import load_checkpoint, normalization, temperature
 from ..errors import MnistError, printable
 from ..lesson import predict_logits
+from . import READER_WEIGHTS
 from .photo import prepare, to_tensor
 
-THRESHOLD = 0.5  # answers whose calibrated probability is below this are flagged uncertain
+THRESHOLD = 0.6  # answers whose calibrated probability is below this are flagged uncertain
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 SUFFIX_LIST = " ".join(sorted(IMAGE_SUFFIXES))
 
@@ -71,7 +72,7 @@ def predict_paths(model, meta: dict, paths, threshold: float = THRESHOLD) -> lis
     return results
 
 
-def load_model(weights=DEFAULT_WEIGHTS):
+def load_model(weights=READER_WEIGHTS):
     """(model, meta); a bad checkpoint fails here, once, naming its file."""
     model, meta = load_checkpoint(weights)
     normalization(meta, weights)
@@ -79,7 +80,7 @@ def load_model(weights=DEFAULT_WEIGHTS):
     return model, meta
 
 
-def predict_files(paths, weights=DEFAULT_WEIGHTS, threshold=THRESHOLD) -> list[dict]:
+def predict_files(paths, weights=READER_WEIGHTS, threshold=THRESHOLD) -> list[dict]:
     """Load the checkpoint once, then predict_paths."""
     return predict_paths(*load_model(weights), paths, threshold)
 

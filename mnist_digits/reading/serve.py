@@ -1,5 +1,5 @@
 """A local web page to draw a digit (or drop a photo) and watch the model read it:
-python -m mnist_digits serve [--host 127.0.0.1] [--port 8000] [--weights weights/best.pth]
+python -m mnist_digits serve [--host 127.0.0.1] [--port 8000] [--weights weights/reader.pth]
 
 A small Starlette app: GET / is one static page (static/index.html), POST /predict takes the
 raw bytes of one image and answers JSON. Images are read in memory; nothing is written. Safe to

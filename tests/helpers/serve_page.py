@@ -22,8 +22,8 @@ from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # importable from a checkout
-from mnist_digits.checkpoints import DEFAULT_WEIGHTS  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
+from mnist_digits.reading import READER_WEIGHTS  # noqa: E402
 
 SEVEN = [[(0.25, 0.22), (0.75, 0.22), (0.45, 0.82)]]  # strokes, as fractions of the pad
 BROWSER, DRIVER = "chromium", "chromedriver"
@@ -120,7 +120,7 @@ def answer(driver, timeout: float = 10) -> tuple[str, list[float]]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--weights", default=DEFAULT_WEIGHTS)
+    p.add_argument("--weights", default=READER_WEIGHTS)
     p.add_argument("--repeats", type=int, default=50)
     p.add_argument("--screenshot", help="PNG to save of the page with a 7 drawn on it")
     args = p.parse_args(argv)
