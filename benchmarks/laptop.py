@@ -30,7 +30,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from mnist_digits.lesson import bf16_unit  # noqa: E402
+from mnist_digits.lesson import DATA_DIR, bf16_unit  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
 
 MODES = {"native": {}, "AVX2 stand-in": {"ONEDNN_MAX_CPU_ISA": "AVX2",
@@ -69,7 +69,7 @@ def checkout(commit: str | None, work: Path) -> Path:
         return work
     archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(work)], input=archive.stdout, check=True)
-    shutil.rmtree(work / "data", ignore_errors=True)
+    shutil.rmtree(work / DATA_DIR, ignore_errors=True)
     return work
 
 
@@ -77,9 +77,9 @@ def whole_notebook(mode: str, scratch: Path, data: str, commit: str | None = Non
     """The notebook top to bottom in full mode in a scratch folder: wall seconds."""
     work = checkout(commit, scratch / (commit or "today"))
     try:
-        (work / "data").symlink_to(Path(data).resolve(), target_is_directory=True)
+        (work / DATA_DIR).symlink_to(Path(data).resolve(), target_is_directory=True)
     except OSError:  # Windows without developer mode: no symlinks, so a copy
-        shutil.copytree(Path(data).resolve(), work / "data")
+        shutil.copytree(Path(data).resolve(), work / DATA_DIR)
     start = time.perf_counter()
     env = {**env_for(mode), "PYTHONPATH": str(work)}  # a notebook of then: its own package
     env.pop("MNIST_UPDATE_WEIGHTS", None)
@@ -129,7 +129,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--notebook", action="store_true", help="also time the whole notebook")
     p.add_argument("--against", metavar="COMMIT", help="and the notebook at this commit")
-    p.add_argument("--data", default=str(ROOT / "data"))
+    p.add_argument("--data", default=str(ROOT / DATA_DIR))
     p.add_argument("--out", default=str(ROOT / "results"))
     args = p.parse_args()
     info = machine()

@@ -44,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mnist_digits", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a model and save its checkpoint")
-    t.add_argument("--model", choices=list(RECIPES), default="best",
+    t.add_argument("--model", choices=list(RECIPES), default=Config.model,
                    help="one of the notebook's recipes (default %(default)s)")
     t.add_argument("--epochs", type=positive_int, help="default: the model's recipe")
     t.add_argument("--seed", type=seed_int, default=Config.seed)

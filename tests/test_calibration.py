@@ -7,7 +7,7 @@ import pytest
 import torch
 from test_predict import META, digit
 
-from mnist_digits.checkpoints import load_checkpoint, save_checkpoint, temperature
+from mnist_digits.checkpoints import TEMPERATURES, load_checkpoint, save_checkpoint, temperature
 from mnist_digits.cli import calibration, main
 from mnist_digits.errors import MnistError
 from mnist_digits.lesson import calibrate, calibration_error, fit_temperature, predict_logits
@@ -51,6 +51,9 @@ def test_calibrate_without_a_validation_split_keeps_the_logits(tiny):
 def test_a_checkpoint_without_a_temperature_reads_as_one():
     assert temperature({}, "m.pth") == 1.0
     assert temperature({"temperature": 0.5}, "m.pth") == 0.5
+    low, high = TEMPERATURES  # the bounds themselves are usable
+    assert temperature({"temperature": low}, "m.pth") == low
+    assert temperature({"temperature": high}, "m.pth") == high
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, 0.01, 100.0, math.nan, math.inf, "0.5", True, None])

@@ -95,3 +95,11 @@ def test_train_offers_the_notebooks_recipes_not_the_benchmarks(reference, capsys
         main(["train", "--model", reference])
     assert exit_.value.code == 2
     assert "{" + ",".join(lesson.RECIPES) + "}" in capsys.readouterr().err
+
+
+def test_the_default_model_is_one_name_everywhere():
+    from mnist_digits.cli import parser
+    from mnist_digits.lesson import Config
+    train = parser().parse_args(["train"])
+    assert train.model == Config.model  # train's default is Config's, not another name
+    assert train.seed == Config.seed and train.data == Config.data_dir

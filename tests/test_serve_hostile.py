@@ -2,6 +2,7 @@
 before the body is read; a bounded queue; timeouts; quiet disconnects; honest start-up."""
 import asyncio
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -184,10 +185,17 @@ def test_a_busy_port_is_one_error_line_with_the_fix(weights, capsys):
     assert len(err) == 1 and f"port {port}" in err[0] and "--port 0" in err[0]
 
 
+def ctrl_c_works():
+    """In the child: Ctrl-C's default action, even when these tests run in the background
+    (a shell's background job, or mutmut's workers, inherits SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_serving_is_announced_once_bound_with_the_real_port(weights):
     proc = subprocess.Popen([sys.executable, "-m", "mnist_digits", "serve", "--port", "0",
                              "--weights", str(weights)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_works if sys.platform != "win32" else None)
     try:
         line = proc.stdout.readline()
         port = int(line.split("http://localhost:")[1].split()[0])
