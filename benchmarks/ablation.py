@@ -9,6 +9,7 @@ touched. Precision is left to `auto`, as in the notebook.
     python benchmarks/ablation.py --seeds 1 2 --append   # add seeds to the results file
     python benchmarks/ablation.py --steps 0 --seeds 0 1 2 --out results/starter-cpu.json
                                                    # only the starter CNN's recipe
+    python benchmarks/ablation.py --steps 0 --epochs 8 --out OUT.json   # a shorter budget
 
 Writes results/ablation-cpu.json and prints a Markdown table.
 """
@@ -41,18 +42,19 @@ STEPS = [  # (change, what it sets), each on top of all the rows above it
 ]
 
 
-def configs(seed: int):
-    """The cumulative Config of every step; the last one is exactly the best CNN's recipe."""
-    cfg = recipe("cnn", seed=seed)
+def configs(seed: int, epochs: int = 0):
+    """The cumulative Config of every step; the last one is exactly the best CNN's recipe
+    (epochs > 0: every step trains for that many epochs instead)."""
+    cfg = recipe("cnn", seed=seed, **({"epochs": epochs} if epochs else {}))
     for change, overrides in STEPS:
         cfg = replace(cfg, **overrides)
         yield change, cfg
 
 
-def run(seeds, data, steps=None) -> list[dict]:
+def run(seeds, data, steps=None, epochs=0) -> list[dict]:
     rows = []
     for seed in seeds:
-        for step, (change, cfg) in enumerate(configs(seed)):
+        for step, (change, cfg) in enumerate(configs(seed, epochs)):
             if steps is not None and step not in steps:
                 continue
             print(f"--- step {step}: {change} (seed {seed})", flush=True)
@@ -95,13 +97,15 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "results" / "ablation-cpu.json"))
     p.add_argument("--append", action="store_true", help="keep the runs already in --out")
     p.add_argument("--steps", type=int, nargs="+", help="run only these steps (default: all)")
+    p.add_argument("--epochs", type=int, default=0,
+                   help="train every step for this many epochs (default: its recipe's)")
     args = p.parse_args()
     old = json.loads(Path(args.out).read_text())["runs"] if args.append else []
     device = pick_device("auto")
     print(describe(recipe("best"), device), flush=True)
     info = machine()
     data = load_splits(recipe("cnn")).to(device)
-    rows = old + run(args.seeds, data, args.steps)
+    rows = old + run(args.seeds, data, args.steps, args.epochs)
     seeds = sorted({r["seed"] for r in rows})
     result = {"machine": info, "seeds": seeds, "val_size": len(data.val_y), "runs": rows,
               "steps": summarize(rows)}

@@ -39,3 +39,14 @@ def test_the_profile_names_the_operations_a_training_step_spends_its_time_on():
     assert "aten::convolution_backward" in names  # the backward pass is never free
     assert 0.5 < sum(share for _, share in top) <= 1 + 1e-9
     assert [s for _, s in top] == sorted((s for _, s in top), reverse=True)
+
+
+def test_the_ablations_budget_study_changes_only_the_epochs():
+    from dataclasses import replace
+
+    from benchmarks.ablation import configs
+    from mnist_digits.recipes import recipe
+    default, short = list(configs(0)), list(configs(0, epochs=8))
+    assert default[0][1] == recipe("cnn") and default[0][1].epochs != 8
+    assert [change for change, _ in short] == [change for change, _ in default]
+    assert [cfg for _, cfg in short] == [replace(cfg, epochs=8) for _, cfg in default]
