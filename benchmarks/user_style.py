@@ -6,7 +6,7 @@ pixels wide, 3-8x larger than MNIST, off-centre, uneven light, sensor noise, sav
 With --weights, the images go through `predict` (preprocessing included) and the accuracy is
 compared with the same model's accuracy on the same digits, clean. The last line is JSON.
 
-Run: python benchmarks/user_style.py --limit 2000 --weights weights/best.pth
+Run: python benchmarks/user_style.py --weights weights/reader.pth --json-out results/user-style.json
 """
 import argparse
 import json
@@ -89,6 +89,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data", default=Config.data_dir,
                    help="MNIST folder (default %(default)s/)")
     p.add_argument("--weights", "--evaluate", help="checkpoint to evaluate (else: only write)")
+    p.add_argument("--json-out", metavar="FILE", help="also write the summary here")
     return p.parse_args(argv)
 
 
@@ -110,6 +111,8 @@ def main(argv=None) -> int:
     print(f"{summary['model']} ({args.weights}) on {summary['images']:,} digits: clean "
           f"{summary['clean_accuracy']:.2f}%, user-style {summary['user_style_accuracy']:.2f}% "
           f"({summary['failed']} unreadable, {summary['uncertain']} uncertain)")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(summary) + "\n")
     print(json.dumps(summary))
     return 0
 

@@ -85,6 +85,13 @@ def read_checkpoint(path) -> dict:
     return ckpt
 
 
+def misfit(error: RuntimeError, limit: int = 160) -> str:
+    """The first line of what load_state_dict found wrong (a missing key, a wrong shape)."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    line = lines[1] if len(lines) > 1 else lines[0] if lines else "no detail"
+    return line if len(line) <= limit else line[:limit] + "..."
+
+
 def load_checkpoint(path):
     """(model in eval mode, meta); checks the architecture and the weights' SHA-256."""
     ckpt = read_checkpoint(path)
@@ -104,7 +111,9 @@ def load_checkpoint(path):
         model.load_state_dict(state)
     except RuntimeError as e:
         raise MnistError(f"{path} says it holds a {name!r} model but its weights do not fit "
-                         f"that architecture ({str(e).splitlines()[0]}).") from None
+                         f"that architecture ({misfit(e)}). If an earlier version of this "
+                         f"project saved it, when {name!r} had other layers, train it again: "
+                         f"python -m mnist_digits train --model {name}") from None
     layout = meta.get("config", {}).get("layout")  # config: a dict when present (check_contents)
     model = model.to(memory_format=memory_format(layout))  # as trained: the same kernels
     return model.eval(), meta

@@ -212,7 +212,8 @@ def test_refusal_messages_say_what_was_found(tmp_path):
         load_checkpoint(path)
     wrong = build_model("mlp").state_dict()
     torch.save({"state_dict": wrong, "meta": {**META, "sha256": weights_digest(wrong)}}, path)
-    with pytest.raises(MnistError, match=r"do not fit that architecture \(Error"):
+    with pytest.raises(MnistError, match=r"do not fit that architecture \(Missing key\(s\) in "
+                                         r"state_dict: \"features.0.0.weight\""):
         load_checkpoint(path)
     evil = tmp_path / "evil.pth"
     torch.save({"state_dict": {}, "meta": Payload(tmp_path / "x")}, evil)

@@ -1,9 +1,11 @@
 import json
 
 import pytest
+import torch.nn as nn
 
 from mnist_digits.checkpoints import save_checkpoint
 from mnist_digits.cli import main
+from mnist_digits.lesson import conv_block
 from mnist_digits.recipes import build_model
 
 
@@ -35,6 +37,21 @@ def test_weights_for_another_architecture(tmp_path, capsys):
     save_checkpoint(path, build_model("mlp"), {"model": "cnn"})
     assert main(["evaluate", "--weights", str(path)]) == 2
     assert "do not fit that architecture" in capsys.readouterr().err
+
+
+def test_a_best_cnn_with_its_layers_in_other_places_is_refused_in_one_line(tmp_path, capsys):
+    """The research network with the third convolution moved to 7x7 has the best CNN's tensors
+    in other places (research/cheaper-recipes): loaded as 'best' they would give nonsense."""
+    model = build_model("best")
+    model.features = nn.Sequential(nn.PixelUnshuffle(2), conv_block(4, 64, pool=False),
+                                   conv_block(64, 64, pool_first=True),
+                                   conv_block(64, 64, pool=False),
+                                   conv_block(64, 128, pool_first=True))
+    path = save_checkpoint(tmp_path / "moved.pth", model, {"model": "best"})
+    assert main(["evaluate", "--weights", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "do not fit that architecture (Missing key(s)" in err and "earlier version" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_checkpoint_without_normalisation(tmp_path, capsys):
