@@ -92,8 +92,9 @@ def test_the_threshold_is_chosen_on_counts_over_all_kinds():
     kind["flagged_at"].update({"0.9": [6, 2], "0.95": [8, 5], "0.97": [9, 6]})
     for t in (0.98, 0.99):
         kind["flagged_at"][str(t)] = [10, 50]
-    t, wrong, right = ff.choose_threshold({"kinds": {"a": kind, "b": kind}})
-    assert (t, wrong, right) == (0.9, 60.0, 0.2)  # at 0.95, 10 of 1,980 right: over 0.5%
+    run = {"kinds": {"a": kind, "b": kind}}
+    assert ff.choose_threshold(run, most_right=0.5) == (0.9, 60.0, 0.2)  # 0.95: 10 of 1,980
+    assert ff.choose_threshold(run) == (0.97, 90.0, 0.61)  # the default budget, 1%: 12 of 1,980
 
 
 @pytest.mark.parametrize("side", [16, 20, 24, 40, 64])
@@ -211,3 +212,30 @@ def test_two_checkpoints_side_by_side_on_the_same_pictures(tmp_path, capsys):
         assert {"accuracy", "calibration_error", "wrong_flagged", "right_flagged"} \
             <= set(run["kinds"]["tight"])
     assert len(list((tmp_path / "pics" / "tight").iterdir())) == 12  # made once, read twice
+
+
+def test_skipped_digits_make_the_same_pictures_as_in_a_whole_run(tmp_path):
+    """--skip N: digit N and on, each picture seeded by its index in the split, so the second
+    half of a run is exactly the pictures a whole run makes of those digits."""
+    images = np.random.default_rng(0).integers(0, 256, (6, 28, 28), dtype=np.uint8)
+    labels = np.arange(6)
+    whole = ff.generate(images, labels, tmp_path / "whole", "faint")
+    part = ff.generate(images[4:], labels[4:], tmp_path / "part", "faint", first=4)
+    assert [p.name for p in part] == [p.name for p in whole[4:]]
+    assert [p.read_bytes() for p in part] == [p.read_bytes() for p in whole[4:]]
+    with pytest.raises(SystemExit):
+        ff.parse_args(["--skip", "-1"])
+
+
+@pytest.mark.needs_mnist
+def test_skip_reads_the_digits_after_the_first_n(tmp_path, capsys):
+    meta = {"model": "linear", "normalization": {"mean": 0.13, "std": 0.31}}
+    weights = save_checkpoint(tmp_path / "w.pth", build_model("linear"), meta)
+    assert ff.main(["--skip", "3", "--limit", "2", "--kinds", "mnist", "--out",
+                    str(tmp_path / "pics"), "--data", str(ROOT / "data"),
+                    "--weights", str(weights)]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    labels = ff.digits(str(ROOT / "data"), "test")[1][3:5].tolist()
+    assert summary["skip"] == 3 and summary["images_per_kind"] == 2
+    assert sorted(p.name for p in (tmp_path / "pics" / "mnist").iterdir()) == \
+        [f"{i:05d}_label{y}.png" for i, y in zip((3, 4), labels, strict=True)]

@@ -7,6 +7,8 @@ import runpy
 import pytest
 from conftest import ROOT, needs_mnist
 
+from mnist_digits.reading.predict import THRESHOLD
+
 RESULTS = sorted([*ROOT.glob("results/*.json"), *ROOT.glob("research/**/*.json")])
 README = (ROOT / "README.md").read_text()
 PROSE = " ".join(README.split())  # the README's words, wherever its lines break
@@ -32,6 +34,23 @@ def test_the_readme_quotes_the_reading_figures_from_their_files():
     style = json.loads((ROOT / "results/user-style.json").read_text())
     assert style["weights"] == "weights/reader.pth"
     assert f"**{style['user_style_accuracy']:.2f}%** ([`results/user-style.json`]" in PROSE
+
+
+def flagged(path: str) -> tuple[float, float]:
+    """% of the wrong and of the right answers flagged at predict's threshold, all kinds."""
+    kinds = json.loads((ROOT / path).read_text())["runs"][0]["kinds"].values()
+    at = str(THRESHOLD)
+    return tuple(100 * sum(k["flagged_at"][at][i] for k in kinds)
+                 / sum(k["answers"][side] for k in kinds)
+                 for i, side in enumerate(["wrong", "right"]))
+
+
+def test_the_readme_quotes_the_flags_at_predicts_threshold_from_their_files():
+    first, second = flagged("results/frame-filling.json"), flagged(
+        "results/frame-filling-second-half.json")
+    assert f"`predict`'s threshold, {THRESHOLD} (chosen" in PROSE
+    assert "{:.1f}% of the wrong answers and {:.2f}% of the right".format(*first) in PROSE
+    assert "{:.1f}% and {:.2f}%, one refused".format(*second) in PROSE
 
 
 def minutes(seconds: float) -> str:

@@ -11,7 +11,8 @@ from ..lesson import predict_logits
 from . import READER_WEIGHTS
 from .photo import prepare, to_tensor
 
-THRESHOLD = 0.6  # answers whose calibrated probability is below this are flagged uncertain
+THRESHOLD = 0.8  # answers whose calibrated probability is below this are flagged uncertain:
+# chosen on validation digits (benchmarks/frame_filling.py --split val --choose)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 SUFFIX_LIST = " ".join(sorted(IMAGE_SUFFIXES))
 
