@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from frame_filling import KINDS, digits, generate  # noqa: E402
 
 from mnist_digits.checkpoints import load_checkpoint, normalization, temperature  # noqa: E402
-from mnist_digits.lesson import predict_logits  # noqa: E402
+from mnist_digits.lesson import Config, predict_logits  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
 from mnist_digits.reading.photo import prepare, to_tensor  # noqa: E402
 
@@ -51,7 +51,7 @@ def main() -> None:
     a.add_argument("--out", required=True)
     args = a.parse_args()
     model, meta = load_checkpoint(args.weights)
-    images, labels = digits("data", "val")
+    images, labels = digits(Config.data_dir, "val")
     images, labels = images[: args.limit].numpy(), labels[: args.limit].numpy()
     all_logits, all_labels = [], []
     for kind in KINDS:
