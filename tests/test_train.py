@@ -1,9 +1,19 @@
 import pytest
 import torch
+from scipy import ndimage
 from torch import nn
 
+from mnist_digits import lesson
 from mnist_digits.bench import references
-from mnist_digits.lesson import STYLES, broken, ink_styles, random_affine, stretched, thicker
+from mnist_digits.lesson import (
+    STYLES,
+    broken,
+    dilate,
+    ink_styles,
+    random_affine,
+    stretched,
+    thicker,
+)
 from mnist_digits.recipes import build_model, recipe, train_model
 
 
@@ -85,8 +95,16 @@ def test_each_ink_style_does_what_it_says():
     rows, cols = box.any(1).nonzero(), box.any(0).nonzero()
     assert rows.max() - rows.min() + 1 == 20 == cols.max() - cols.min() + 1  # fills 20x20
     assert set(box.float().unique().tolist()) <= {0.0, 1.0}  # black and white
-    gapped = broken(seven, g)
-    assert 0 < (seven - gapped).sum() <= 27 and (gapped <= seven).all()  # 3 holes, 3x3 at most
+
+
+def test_a_broken_pen_is_thin_and_cut(monkeypatch):
+    marker = thicker(ink(a_seven()), None)  # strokes 4 px wide
+    pen = broken(marker, torch.Generator().manual_seed(0))
+    assert pen.amax() > 0.9 and pen.sum() < 0.5 * marker.sum()  # as dark, far thinner
+    assert (pen[dilate(marker) == 0] == 0).all()  # on the strokes, not beside them
+    monkeypatch.setattr(lesson, "gaps", lambda ink, generator: torch.zeros_like(ink))
+    whole = broken(marker, None)
+    assert ndimage.label(whole[0, 0] > 0.3)[1] == 1 < ndimage.label(pen[0, 0] > 0.3)[1]  # cut
 
 
 def test_ink_styles_keep_the_normalisation_and_can_be_off():
