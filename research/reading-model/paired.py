@@ -17,22 +17,19 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from frame_filling import KINDS, digits, generate  # noqa: E402
 
 from mnist_digits.checkpoints import load_checkpoint  # noqa: E402
-from mnist_digits.errors import MnistError  # noqa: E402
 from mnist_digits.lesson import Config, binomial_p, mcnemar  # noqa: E402
-from mnist_digits.reading.photo import prepare  # noqa: E402
-from mnist_digits.reading.predict import predict  # noqa: E402
+from mnist_digits.reading.predict import predict, predict_paths  # noqa: E402
 
 
-def read(paths):
-    """(digits as (N, 28, 28), which pictures `predict` refuses)."""
-    out, refused = [], np.zeros(len(paths), bool)
-    for i, p in enumerate(paths):
-        try:
-            out.append(prepare(p))
-        except MnistError:
-            out.append(np.zeros((28, 28), np.float32))
-            refused[i] = True
-    return np.stack(out), refused
+def predictions(models, paths) -> list[np.ndarray]:
+    """Each model's digit per picture (-1 where `predict` refuses it), each picture read once."""
+    results = predict_paths(*models[0], paths)
+    answered = np.array(["digit" in r for r in results])
+    x = np.stack([r["image"] for r in results if "digit" in r] or [np.zeros((28, 28))])
+    preds = [np.full(len(paths), -1) for _ in models]
+    for pr, (model, meta) in zip(preds, models, strict=True):
+        pr[answered] = predict(model, meta, x).argmax(1)[:answered.sum()]
+    return preds
 
 
 def main() -> int:
@@ -47,8 +44,7 @@ def main() -> int:
     images, labels = images[:args.limit].numpy(), labels[:args.limit].numpy()
     totals = {w: [0, 0] for w in args.weights[1:]}
     for kind in KINDS:
-        x, refused = read(generate(images, labels, args.out, kind))
-        preds = [np.where(refused, -1, predict(m, meta, x).argmax(1)) for m, meta in models]
+        preds = predictions(models, generate(images, labels, args.out, kind))
         for w, pr in zip(args.weights[1:], preds[1:], strict=True):
             only_a, only_b, pval = mcnemar(preds[0], pr, labels)
             print(f"{kind:>11}  {args.weights[0]} only {only_a:3d}, {w} only {only_b:3d}: "

@@ -23,7 +23,7 @@ from mnist_digits.cli import main as cli  # noqa: E402
 def thicker_or_thickest(ink, generator):
     """Strokes 2 or 4 px thicker, half the digits each: a marker or a broad one."""
     coin = torch.rand(len(ink), 1, 1, 1, generator=generator, device=ink.device) < 0.5
-    return torch.where(coin, F.max_pool2d(ink, 3, 1, 1), F.max_pool2d(ink, 5, 1, 2))
+    return torch.where(coin, lesson.thicker(ink, generator), F.max_pool2d(ink, 5, 1, 2))
 
 
 if __name__ == "__main__":
