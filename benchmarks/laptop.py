@@ -88,9 +88,16 @@ def whole_notebook(mode: str, scratch: Path, data: str, commit: str | None = Non
                    env=env, cwd=work, check=True, capture_output=True)
     seconds = time.perf_counter() - start
     cells = json.loads((work / NOTEBOOK).read_text())["cells"]
-    printed = json.dumps([c.get("outputs", []) for c in cells])
+    printed = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
     bf16 = re.search(r"precision: bfloat16|train in bf16", printed)  # then's words, or today's
-    return {"seconds": seconds, "precision": "bf16" if bf16 else "fp32"}
+    return {"seconds": seconds, "precision": "bf16" if bf16 else "fp32",
+            "test accuracy": tested(printed)}
+
+
+def tested(printed: str) -> dict:
+    """The test accuracies the notebook printed, by model ("best CNN   test accuracy 99.67%")."""
+    found = re.findall(r"^(\w[\w ]*?) +test accuracy (\d+\.\d+)%", printed, re.MULTILINE)
+    return {name: float(acc) for name, acc in found}
 
 
 def summarize(runs: dict) -> dict:
@@ -105,14 +112,17 @@ def markdown(result: dict) -> str:
     lines = [f"# This CPU natively against the AVX2 stand-in ({m['cpu']}, {m['threads']} "
              f"threads, torch {m['torch']}, commit {m['git_commit']})", "",
              "| what | mode | precision | seconds, each repeat | median |", "|---|---|---|---|---|"]
+    notes = []
     for what, modes in result["runs"].items():
         for mode, rs in modes.items():
             secs = ", ".join(f"{r['seconds']:.1f}" for r in rs)
             lines.append(f"| {what} | {mode} | {rs[0]['precision']} | {secs} | "
                          f"{result['medians'][what][mode]:.1f} |")
-    lines += [""] + [f"- {what}: the stand-in takes {v['ratio']:.2f}x as long as this CPU "
-                     f"natively (medians)" for what, v in result["medians"].items()
-                     if "ratio" in v]
+            accs = ", ".join(f"{k} {v:.2f}%" for k, v in rs[0].get("test accuracy", {}).items())
+            notes.append(f"- {what}, {mode}, printed test accuracies: {accs}" if accs else "")
+    lines += ["", *filter(None, notes)]
+    lines += [f"- {what}: the stand-in takes {v['ratio']:.2f}x as long as this CPU "
+              f"natively (medians)" for what, v in result["medians"].items() if "ratio" in v]
     if len(result["modes"]) == 1:
         lines.append("- this CPU has no native bfloat16 unit: natively it runs exactly as the "
                      "AVX2 stand-in (float32), so each run was made once, capped at AVX2")

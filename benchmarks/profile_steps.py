@@ -1,9 +1,10 @@
 """Where a training step's time goes: torch.profiler over the notebook's CNNs, per operation.
 
 Profiles training steps (forward, loss, backward, Adam) of the starter CNN and the best CNN at
-their recipes' batch sizes, in the precision and layout `auto` picks here, and two cheaper
-candidates: the starter CNN pooling straight after each convolution (so batch norm and ReLU
-run on a quarter of the pixels), and the best CNN with 48 filters where it has 64. Each mode
+their recipes' batch sizes, in the precision and layout `auto` picks here, beside two
+others: the starter CNN as it was before issue 21, pooling after batch norm and ReLU (today's
+pools straight after each convolution, so they run on a quarter of the pixels), and a cheaper
+candidate, the best CNN with 48 filters where it has 64. Each mode
 runs in its own process: natively, and capped at AVX2 (ONEDNN_MAX_CPU_ISA=AVX2
 ATEN_CPU_CAPABILITY=avx2, a laptop stand-in); on a CPU without native bfloat16 the two are the
 same, so it runs once.
@@ -31,19 +32,19 @@ from mnist_digits import lesson  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
 
 AVX2 = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+WARM_UP = 10  # steps run before timing and profiling, not counted
 
 
-class PoolFirstStarter(lesson.StarterCNN):
-    """The starter CNN with conv -> pool -> BN -> ReLU in both blocks."""
+class PoolLastStarter(lesson.StarterCNN):
+    """The starter CNN as it was before issue 21: conv -> BN -> ReLU -> pool in both blocks."""
 
     def __init__(self):
         super().__init__()
-        self.features = nn.Sequential(lesson.conv_block(1, 32, pool_first=True),
-                                      lesson.conv_block(32, 32, pool_first=True))
+        self.features = nn.Sequential(lesson.conv_block(1, 32), lesson.conv_block(32, 32))
 
 
 NETS = {"starter CNN": (lesson.StarterCNN, "cnn"),
-        "starter CNN, pooling first": (PoolFirstStarter, "cnn"),
+        "starter CNN, pooling last (before issue 21)": (PoolLastStarter, "cnn"),
         "best CNN": (lesson.BestCNN, "best"),
         "best CNN, 48 filters": (lambda: lesson.BestCNN(width=48), "best")}
 
@@ -66,7 +67,7 @@ def profile_net(build, recipe_name: str, steps: int) -> tuple:
         optimizer.step()
 
     times = []
-    for _ in range(steps + 3):  # three warm-up steps, not counted
+    for _ in range(steps + WARM_UP):  # oneDNN builds its kernels in the first steps
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
@@ -76,7 +77,7 @@ def profile_net(build, recipe_name: str, steps: int) -> tuple:
     ops = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
     total = sum(e.self_cpu_time_total for e in ops)
     top = sorted(ops, key=lambda e: -e.self_cpu_time_total)[:10]
-    return statistics.median(times[3:]) * 1000, [(e.key, e.self_cpu_time_total / total)
+    return statistics.median(times[WARM_UP:]) * 1000, [(e.key, e.self_cpu_time_total / total)
                                                  for e in top], cfg
 
 
@@ -106,7 +107,7 @@ def main() -> None:
     parts = [f"# Where a training step's time goes ({m['cpu']}, {m['threads']} threads, "
              f"torch {m['torch']}, commit {m['git_commit']})", "",
              "`python benchmarks/profile_steps.py`; shares are of the operations' own CPU "
-             f"time over {args.steps} profiled steps, after three warm-up steps.", ""]
+             f"time over {args.steps} profiled steps, after {WARM_UP} warm-up steps.", ""]
     for mode, env in modes.items():
         out = subprocess.run([sys.executable, __file__, "--mode", mode, "--steps",
                               str(args.steps)], env={**os.environ, **env}, check=True,

@@ -63,9 +63,14 @@ def test_the_readme_quotes_the_benchmark_and_the_laptop_timing_from_their_files(
     figure = f"**{ours['mean']:.2f} ± {ours['std']:.2f}%** ("
     assert figure + ", ".join(f"{a:.2f}" for a in ours["accuracies"]) + ")" in PROSE
     assert f"({ours['mean']:.2f} ± {ours['std']:.2f}% over three seeds in the benchmark)" in PROSE
+    native = json.loads((ROOT / "results/bench-10-epochs-bf16-cpu.json").read_text())["ours"]
+    figure = f"| {native['mean']:.2f} ± {native['std']:.2f}% ("
+    assert figure + ", ".join(f"{a:.2f}" for a in native["accuracies"]) + ")" in PROSE
     medians = json.loads((ROOT / "results/laptop-cpu.json").read_text())["medians"]
     today, before = (medians[k]["AVX2 stand-in"] for k in medians)
     assert f"**{minutes(today)}** against {minutes(before)}, {today / before:.2f}×" in PROSE
+    today, before = (medians[k]["native"] for k in medians)
+    assert f"(bfloat16) {minutes(today)} against {minutes(before)}, {today / before:.2f}×" in PROSE
 
 
 @needs_mnist
