@@ -32,13 +32,25 @@ def test_the_matmul_yardstick_shrinks_where_the_hardware_is_slow(monkeypatch):
 
 def test_the_profile_names_the_operations_a_training_step_spends_its_time_on():
     from benchmarks.profile_steps import NETS, profile_net
-    build, recipe_name = NETS["starter CNN, pooling first"]
+    build, recipe_name = NETS["starter CNN"]
     ms, top, cfg = profile_net(build, recipe_name, steps=1)
     names = [name for name, _ in top]
     assert ms > 0 and cfg.batch_size == 128 and len(top) == 10
     assert "aten::convolution_backward" in names  # the backward pass is never free
     assert 0.5 < sum(share for _, share in top) <= 1 + 1e-9
     assert [s for _, s in top] == sorted((s for _, s in top), reverse=True)
+
+
+def test_the_profile_compares_the_starter_cnn_with_the_one_before_issue_21():
+    from benchmarks.profile_steps import NETS
+
+    def layers(model):
+        return [type(m).__name__ for m in model.features.modules() if len(list(m.children())) == 0]
+
+    today, before = (NETS[k][0]() for k in ["starter CNN", "starter CNN, pooling last (before "
+                                                           "issue 21)"])
+    assert layers(today) != layers(before) and sorted(layers(today)) == sorted(layers(before))
+    assert layers(today)[:2] == ["Conv2d", "MaxPool2d"] and layers(before)[-1] == "MaxPool2d"
 
 
 def test_the_ablations_budget_study_changes_only_the_epochs():
