@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import torch
@@ -91,7 +92,22 @@ def whole_notebook(mode: str, scratch: Path, data: str, commit: str | None = Non
     printed = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
     bf16 = re.search(r"precision: bfloat16|train in bf16", printed)  # then's words, or today's
     return {"seconds": seconds, "precision": "bf16" if bf16 else "fp32",
-            "test accuracy": tested(printed)}
+            "test accuracy": tested(printed), "slowest cells": slowest(cells)}
+
+
+def slowest(cells: list, top: int = 3) -> dict:
+    """Seconds of the slowest code cells, by their first line, from the start and end times
+    nbclient records in each cell's metadata; the rest of the cells summed."""
+    took = {}
+    for i, cell in enumerate(cells):
+        run = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in run and "shell.execute_reply" in run:
+            start, end = (datetime.fromisoformat(run[k].replace("Z", "+00:00"))
+                          for k in ("iopub.execute_input", "shell.execute_reply"))
+            first = "".join(cell["source"]).partition("\n")[0][:50]  # a list of lines on disk
+            took[f"cell {i}: {first}"] = (end - start).total_seconds()
+    ranked = sorted(took.items(), key=lambda kv: -kv[1])
+    return {**dict(ranked[:top]), "the other cells": sum(v for _, v in ranked[top:])}
 
 
 def tested(printed: str) -> dict:
@@ -120,6 +136,8 @@ def markdown(result: dict) -> str:
                          f"{result['medians'][what][mode]:.1f} |")
             accs = ", ".join(f"{k} {v:.2f}%" for k, v in rs[0].get("test accuracy", {}).items())
             notes.append(f"- {what}, {mode}, printed test accuracies: {accs}" if accs else "")
+            cells = "; ".join(f"`{k}` {v:.1f} s" for k, v in rs[0].get("slowest cells", {}).items())
+            notes.append(f"- {what}, {mode}, slowest cells: {cells}" if cells else "")
     lines += ["", *filter(None, notes)]
     lines += [f"- {what}: the stand-in takes {v['ratio']:.2f}x as long as this CPU "
               f"natively (medians)" for what, v in result["medians"].items() if "ratio" in v]

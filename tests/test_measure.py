@@ -62,3 +62,17 @@ def test_the_ablations_budget_study_changes_only_the_epochs():
     assert default[0][1] == recipe("cnn") and default[0][1].epochs != 8
     assert [change for change, _ in short] == [change for change, _ in default]
     assert [cfg for _, cfg in short] == [replace(cfg, epochs=8) for _, cfg in default]
+
+
+def test_the_laptop_timing_reads_the_accuracies_and_the_slowest_cells_of_a_run():
+    from benchmarks.laptop import slowest, tested
+
+    printed = ("MLP          test accuracy 98.23%  (9,823 / 10,000)\n"
+               "best CNN     test accuracy 99.67%\nagainst the starter CNN: 37 test digits")
+    assert tested(printed) == {"MLP": 98.23, "best CNN": 99.67}
+    cells = [{"source": [f"cell{i} = {i}\n", "print(cell)"], "metadata": {"execution": {
+        "iopub.execute_input": f"2026-12-02T11:00:00.{i}00000Z",
+        "shell.execute_reply": f"2026-12-02T11:00:0{i}.{i}00000Z"}}} for i in range(1, 6)]
+    took = slowest([{"source": "# words", "metadata": {}}, *cells], top=2)
+    assert list(took) == ["cell 5: cell5 = 5", "cell 4: cell4 = 4", "the other cells"]
+    assert took["cell 5: cell5 = 5"] == 5 and abs(took["the other cells"] - 6) < 1e-9
