@@ -12,7 +12,8 @@ repository, side by side with today's, each mode, and the ratios are printed.
     python benchmarks/laptop.py --repeats 3 --notebook              # about 25 minutes on 2 cores
     python benchmarks/laptop.py --repeats 0 --notebook --against 4a0d0d0
 
-Writes results/laptop-cpu.{json,md}; prints the machine, every run, medians and ratios.
+Writes results/laptop-cpu.{json,md}; prints the machine, every run, medians and ratios, and
+for each notebook run the test accuracies it printed and its slowest cells.
 """
 import argparse
 import json

@@ -77,8 +77,8 @@ def profile_net(build, recipe_name: str, steps: int) -> tuple:
     ops = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
     total = sum(e.self_cpu_time_total for e in ops)
     top = sorted(ops, key=lambda e: -e.self_cpu_time_total)[:10]
-    return statistics.median(times[WARM_UP:]) * 1000, [(e.key, e.self_cpu_time_total / total)
-                                                 for e in top], cfg
+    shares = [(e.key, e.self_cpu_time_total / total) for e in top]
+    return statistics.median(times[WARM_UP:]) * 1000, shares, cfg
 
 
 def report(mode: str, steps: int) -> str:
