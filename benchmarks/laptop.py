@@ -11,6 +11,7 @@ repository, side by side with today's, each mode, and the ratios are printed.
 
     python benchmarks/laptop.py --repeats 3 --notebook              # about 25 minutes on 2 cores
     python benchmarks/laptop.py --repeats 0 --notebook --against 4a0d0d0
+    python benchmarks/laptop.py --repeats 0 --notebook --against 4a0d0d0 --notebook-repeats 3
 
 Writes results/laptop-cpu.{json,md}; prints the machine, every run, medians and ratios, and
 for each notebook run the test accuracies it printed and its slowest cells.
@@ -138,7 +139,8 @@ def markdown(result: dict) -> str:
             accs = ", ".join(f"{k} {v:.2f}%" for k, v in rs[0].get("test accuracy", {}).items())
             notes.append(f"- {what}, {mode}, printed test accuracies: {accs}" if accs else "")
             cells = "; ".join(f"`{k}` {v:.1f} s" for k, v in rs[0].get("slowest cells", {}).items())
-            notes.append(f"- {what}, {mode}, slowest cells: {cells}" if cells else "")
+            first = " (the first repeat)" if len(rs) > 1 else ""
+            notes.append(f"- {what}, {mode}, slowest cells{first}: {cells}" if cells else "")
     lines += ["", *filter(None, notes)]
     lines += [f"- {what}: the stand-in takes {v['ratio']:.2f}x as long as this CPU "
               f"natively (medians)" for what, v in result["medians"].items() if "ratio" in v]
@@ -158,6 +160,8 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--notebook", action="store_true", help="also time the whole notebook")
     p.add_argument("--against", metavar="COMMIT", help="and the notebook at this commit")
+    p.add_argument("--notebook-repeats", type=int, default=1, help="time each notebook this "
+                   "many times, old and new side by side each time (medians)")
     p.add_argument("--data", default=str(ROOT / DATA_DIR))
     p.add_argument("--out", default=str(ROOT / "results"))
     args = p.parse_args()
@@ -174,11 +178,12 @@ def main() -> None:
                 r = one_epoch(mode, Path(tmp), args.data)
                 runs["one epoch, best CNN"][mode].append(r)
                 print(f"repeat {repeat}: one epoch, {mode}: {r}", flush=True)
-        for mode in modes if args.notebook else ():
-            for what, commit in notebooks.items():  # side by side: old and new, each mode
-                r = whole_notebook(mode, Path(tmp), args.data, commit)
-                runs[what][mode].append(r)
-                print(f"{what}, {mode}: {r}", flush=True)
+        for repeat in range(args.notebook_repeats if args.notebook else 0):
+            for mode in modes:
+                for what, commit in notebooks.items():  # side by side: old and new, each mode
+                    r = whole_notebook(mode, Path(tmp), args.data, commit)
+                    runs[what][mode].append(r)
+                    print(f"repeat {repeat}: {what}, {mode}: {r}", flush=True)
     runs = {k: v for k, v in runs.items() if any(v.values())}
     result = {"machine": info, "modes": modes, "runs": runs, "medians": summarize(runs)}
     out = Path(args.out)

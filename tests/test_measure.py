@@ -76,3 +76,28 @@ def test_the_laptop_timing_reads_the_accuracies_and_the_slowest_cells_of_a_run()
     took = slowest([{"source": "# words", "metadata": {}}, *cells], top=2)
     assert list(took) == ["cell 5: cell5 = 5", "cell 4: cell4 = 4", "the other cells"]
     assert took["cell 5: cell5 = 5"] == 5 and abs(took["the other cells"] - 6) < 1e-9
+
+
+def test_the_laptop_timing_repeats_each_notebook_side_by_side_and_takes_medians(tmp_path,
+                                                                                monkeypatch):
+    import json
+
+    from benchmarks import laptop
+    calls, seconds = [], iter([300, 400, 600, 900, 310, 390, 620, 910, 290, 410, 580, 890])
+
+    def whole_notebook(mode, scratch, data, commit=None):
+        calls.append((mode, commit))
+        return {"seconds": next(seconds), "precision": "fp32", "test accuracy": {}}
+
+    monkeypatch.setattr(laptop, "whole_notebook", whole_notebook)
+    monkeypatch.setattr(laptop, "modes_here", lambda: ["native", "AVX2 stand-in"])
+    monkeypatch.setattr("sys.argv", ["laptop.py", "--repeats", "0", "--notebook", "--against",
+                                     "4a0d0d0", "--notebook-repeats", "3", "--out", str(tmp_path)])
+    laptop.main()
+    assert calls == [("native", None), ("native", "4a0d0d0"), ("AVX2 stand-in", None),
+                     ("AVX2 stand-in", "4a0d0d0")] * 3
+    medians = json.loads((tmp_path / "laptop-cpu.json").read_text())["medians"]
+    assert medians["whole notebook"]["native"] == 300
+    assert medians["whole notebook at 4a0d0d0"]["AVX2 stand-in"] == 900
+    assert "0.67x as long as the notebook at 4a0d0d0, AVX2 stand-in" in (
+        tmp_path / "laptop-cpu.md").read_text()
