@@ -1,0 +1,167 @@
+"""Issue 22: variants of the photo pipeline's stroke handling, side by side on the same pictures
+and weights, to tune them on training digits and confirm on validation digits. Counts the
+digits each variant reads wrong, per kind (the frame-filling kinds, and `user`: the
+user-style photos of benchmarks/user_style.py). Run from the repository root:
+
+    python research/reading-model/pipeline_variants.py --split train --limit 1000 --variants \\
+        today thin=4.5,3.2 skeleton=4.5,3.2 skeleton=4.5,2.7 \\
+        --kinds thick bold stretched32 stretched16 tight mnist
+    python research/reading-model/pipeline_variants.py --split train --limit 2000 \\
+        --variants today min_stroke=2.6 min_stroke=3.0 --kinds broken faint edge tight user
+    python research/reading-model/pipeline_variants.py --split val --limit 3000 \\
+        --variants today min_stroke=2.6 min_stroke=3.0 --kinds broken faint edge tight user
+    python research/reading-model/pipeline_variants.py --split train --limit 1000 \\
+        --variants today floor=sigma floor=quarter
+    python research/reading-model/pipeline_variants.py --split train --limit 1000 --widths \\
+        --kinds mnist thick bold stretched16 broken
+
+Variants: `today`; `min_stroke=W` (thin strokes thickened to W px, not 2.0); `thin=M,T` (strokes
+wider than M px peeled down to T px by erosion), `skeleton=M,T` (the same, with each stroke's
+middle line redrawn T px wide over the erosion, so no stroke vanishes); `floor=sigma` or
+`floor=quarter` (soft ink measured from 3 noise sigmas, or from a quarter of the Otsu
+threshold, instead of half of it: more of the antialiased edge kept).
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+import frame_filling as ff  # noqa: E402
+import user_style as us  # noqa: E402
+
+from mnist_digits import lesson  # noqa: E402
+from mnist_digits.checkpoints import load_checkpoint  # noqa: E402
+from mnist_digits.errors import MnistError  # noqa: E402
+from mnist_digits.lesson import Config  # noqa: E402
+from mnist_digits.reading import ink, photo  # noqa: E402
+from mnist_digits.reading.predict import predict  # noqa: E402
+
+TODAY = ink.find_ink
+
+
+def width(crop: np.ndarray) -> float:
+    """The stroke width photo.thicken measures, in px at the 20-px scale."""
+    mask = crop > 0.5
+    return (4 * ndimage.distance_transform_edt(mask)[mask].mean() - 2) * photo.FIT / max(crop.shape)
+
+
+def peel(crop: np.ndarray, most: float, target: float, skeleton: bool) -> np.ndarray:
+    """Strokes wider than `most` px eroded to `target` px, at 4x the 20-px scale."""
+    w = width(crop)
+    if w <= most:
+        return crop
+    s = 4 * photo.FIT / max(crop.shape)
+    size = (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s)))
+    big = np.asarray(Image.fromarray(crop.astype(np.float32)).resize(size, Image.BILINEAR)) > 0.5
+    depth = ndimage.distance_transform_edt(np.pad(big, 1))[1:-1, 1:-1]  # px to the paper
+    out = np.clip(depth - 2 * (w - target), 0, 1)
+    if skeleton:
+        to_ridge = ndimage.distance_transform_edt(~ff.thin(big))
+        out = np.maximum(out, np.clip(2 * target + 0.5 - to_ridge, 0, 1))
+    return photo.crop_to_ink(out.astype(np.float32)) if out.any() else crop
+
+
+def floored(rule: str):
+    """find_ink with the soft ink measured from another floor."""
+    def find_ink(x, sigma):
+        t = max(ink.otsu(x), 3 * sigma)
+        mask = x > t
+        level = float(np.percentile(x[mask], 90)) if mask.any() else 0.0
+        mask = ink.drop_specks(mask)
+        if not ink.stands_out(mask, level, sigma):
+            raise MnistError("no digit found")
+        low = min(3 * sigma if rule == "sigma" else max(t / 4, 3 * sigma), 0.9 * t)
+        soft = np.clip((x - low) / (level - low), 0, 1)
+        return (soft * ndimage.binary_dilation(mask, iterations=2)).astype(np.float32)
+    return find_ink
+
+
+def to_mnist(img: Image.Image, variant: str) -> np.ndarray:
+    """photo.to_mnist with one variant's change."""
+    name, _, value = variant.partition("=")
+    ink.find_ink = floored(value) if name == "floor" else TODAY
+    x = ink.ink_on_black(ink.flatten_background(photo.shrink(photo.to_gray(img))))
+    crop = photo.crop_to_ink(ink.find_digit(x))
+    if name in ("thin", "skeleton"):
+        most, target = map(float, value.split(","))
+        crop = peel(crop, most, target, name == "skeleton")
+    stroke = float(value) if name == "min_stroke" else photo.MIN_STROKE
+    return photo.center_by_mass(photo.fit_20px(photo.thicken(crop, stroke)))
+
+
+def pictures(kind: str, images, labels, first: int, out: Path) -> list:
+    if kind == "user":
+        return [us.user_style(d, np.random.default_rng([0, first + i]))
+                for i, d in enumerate(images)]
+    return [Image.open(p) for p in ff.generate(images, labels, out, kind, first=first)]
+
+
+def widths(pics) -> np.ndarray:
+    """Each picture's stroke width (px at the 20-px scale) as today's pipeline crops it."""
+    out = []
+    for img in pics:
+        x = ink.ink_on_black(ink.flatten_background(photo.shrink(photo.to_gray(img))))
+        try:
+            out.append(width(photo.crop_to_ink(ink.find_digit(x))))
+        except MnistError:
+            pass
+    return np.array(out)
+
+
+def wrong(model, meta, pics, labels, variant: str) -> int:
+    """Digits read wrong (a refusal counts as wrong)."""
+    digits, read = [], []
+    for img in pics:
+        try:
+            digits.append(to_mnist(img, variant))
+            read.append(True)
+        except MnistError:
+            read.append(False)
+    preds = np.full(len(read), -1)
+    preds[np.array(read)] = predict(model, meta, np.stack(digits)).argmax(1)
+    return int((preds != labels).sum())
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--split", choices=["train", "val"], default="train")
+    p.add_argument("--limit", type=int, default=1000, help="the last N digits of the training "
+                   "split, or the first N validation digits")
+    p.add_argument("--variants", nargs="+", default=["today"])
+    p.add_argument("--kinds", nargs="+", default=[*ff.KINDS, "user"])
+    p.add_argument("--weights", default="weights/reader.pth")
+    p.add_argument("--out", default="runs/pipeline_variants")
+    p.add_argument("--widths", action="store_true", help="print each kind's stroke widths "
+                   "(5th, 50th and 95th percentiles) instead")
+    args = p.parse_args()
+    images, labels = ff.digits("data", args.split)
+    if args.split == "train":  # the training split proper, not the validation digits in it
+        images, labels = lesson.split(images, labels, Config.val_size)[:2]
+    first = len(images) - args.limit if args.split == "train" else 0
+    chosen = slice(first, first + args.limit)
+    images, labels = images[chosen].numpy(), labels[chosen].numpy()
+    if args.widths:
+        for kind in args.kinds:
+            w = widths(pictures(kind, images, labels, first, Path(args.out) / args.split))
+            print(f"{kind:>11} stroke width, 5th/50th/95th percentile: "
+                  + " / ".join(f"{q:.1f}" for q in np.percentile(w, [5, 50, 95])) + " px")
+        return
+    model, meta = load_checkpoint(args.weights)
+    print(f"{args.split}, {args.limit} digits a kind, {args.weights}: digits read wrong")
+    print(f"{'kind':>11} " + " ".join(f"{v:>14}" for v in args.variants))
+    totals = np.zeros(len(args.variants), int)
+    for kind in args.kinds:
+        pics = pictures(kind, images, labels, first, Path(args.out) / args.split)
+        counts = [wrong(model, meta, pics, labels, v) for v in args.variants]
+        totals += counts
+        print(f"{kind:>11} " + " ".join(f"{c:>14}" for c in counts), flush=True)
+    print(f"{'all':>11} " + " ".join(f"{c:>14}" for c in totals))
+
+
+if __name__ == "__main__":
+    main()
