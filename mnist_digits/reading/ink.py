@@ -137,7 +137,10 @@ def drop_specks(mask: np.ndarray, keep: float = 0.05) -> np.ndarray:
     return (sizes >= keep * sizes.max())[labels] & mask
 
 
-def find_ink(x: np.ndarray, sigma: float) -> np.ndarray:
+SOFT_FLOOR = 0.5  # soft ink starts at this share of the Otsu threshold (3 noise sigmas at least)
+
+
+def find_ink(x: np.ndarray, sigma: float, floor: float = SOFT_FLOOR) -> np.ndarray:
     """Soft ink in [0, 1] from bright-on-black x with noise sigma: Otsu mask, specks dropped,
     antialiased edges kept. MnistError('no digit found') when nothing stands out."""
     t = max(otsu(x), 3 * sigma)
@@ -147,7 +150,7 @@ def find_ink(x: np.ndarray, sigma: float) -> np.ndarray:
     if not stands_out(mask, level, sigma):
         raise MnistError("no digit found: nothing stands out from the background. Use a "
                          "photo or scan of one dark digit on light paper (or light on dark).")
-    low = min(max(t / 2, 3 * sigma), 0.9 * t)
+    low = min(max(floor * t, 3 * sigma), 0.9 * t)
     soft = np.clip((x - low) / (level - low), 0, 1)
     return (soft * ndimage.binary_dilation(mask, iterations=2)).astype(np.float32)
 

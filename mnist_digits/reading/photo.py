@@ -33,14 +33,18 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
+def stroke_width(mask: np.ndarray) -> float:
+    """About how wide the strokes of a non-empty ink mask are, in its own pixels."""
+    return 4 * ndimage.distance_transform_edt(mask)[mask].mean() - 2
+
+
 def thicken(crop: np.ndarray, min_stroke: float = MIN_STROKE) -> np.ndarray:
     """Grow strokes that would be thinner than min_stroke px once scaled to FIT px (pen lines
     in a large photo); MNIST-thick strokes are returned unchanged."""
     mask = crop > 0.5
     if not mask.any():
         return crop
-    width = 4 * ndimage.distance_transform_edt(mask)[mask].mean() - 2  # ~ stroke width in px
-    r = (min_stroke * max(crop.shape) / FIT - width) / 2
+    r = (min_stroke * max(crop.shape) / FIT - stroke_width(mask)) / 2
     if r < 0.5:
         return crop
     pad = int(np.ceil(r)) + 1

@@ -22,7 +22,9 @@ middle line redrawn T px wide over the erosion, so no stroke vanishes); `floor=s
 threshold, instead of half of it: more of the antialiased edge kept).
 """
 import argparse
+import contextlib
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -41,13 +43,13 @@ from mnist_digits.lesson import Config  # noqa: E402
 from mnist_digits.reading import ink, photo  # noqa: E402
 from mnist_digits.reading.predict import predict  # noqa: E402
 
-TODAY = ink.find_ink
+FIND_INK, THICKEN = ink.find_ink, photo.thicken  # today's, which the variants wrap
+FLOORS = {"sigma": 0.0, "quarter": 0.25}  # floor=NAME: find_ink's floor (today ink.SOFT_FLOOR)
 
 
 def width(crop: np.ndarray) -> float:
     """The stroke width photo.thicken measures, in px at the 20-px scale."""
-    mask = crop > 0.5
-    return (4 * ndimage.distance_transform_edt(mask)[mask].mean() - 2) * photo.FIT / max(crop.shape)
+    return photo.stroke_width(crop > 0.5) * photo.FIT / max(crop.shape)
 
 
 def peel(crop: np.ndarray, most: float, target: float, skeleton: bool) -> np.ndarray:
@@ -66,32 +68,16 @@ def peel(crop: np.ndarray, most: float, target: float, skeleton: bool) -> np.nda
     return photo.crop_to_ink(out.astype(np.float32)) if out.any() else crop
 
 
-def floored(rule: str):
-    """find_ink with the soft ink measured from another floor."""
-    def find_ink(x, sigma):
-        t = max(ink.otsu(x), 3 * sigma)
-        mask = x > t
-        level = float(np.percentile(x[mask], 90)) if mask.any() else 0.0
-        mask = ink.drop_specks(mask)
-        if not ink.stands_out(mask, level, sigma):
-            raise MnistError("no digit found")
-        low = min(3 * sigma if rule == "sigma" else max(t / 4, 3 * sigma), 0.9 * t)
-        soft = np.clip((x - low) / (level - low), 0, 1)
-        return (soft * ndimage.binary_dilation(mask, iterations=2)).astype(np.float32)
-    return find_ink
-
-
-def to_mnist(img: Image.Image, variant: str) -> np.ndarray:
-    """photo.to_mnist with one variant's change."""
+def use(variant: str) -> None:
+    """Make photo.to_mnist run with one variant's change (its find_ink and thicken)."""
     name, _, value = variant.partition("=")
-    ink.find_ink = floored(value) if name == "floor" else TODAY
-    x = ink.ink_on_black(ink.flatten_background(photo.shrink(photo.to_gray(img))))
-    crop = photo.crop_to_ink(ink.find_digit(x))
+    ink.find_ink = partial(FIND_INK, floor=FLOORS[value]) if name == "floor" else FIND_INK
+    stroke = float(value) if name == "min_stroke" else photo.MIN_STROKE
     if name in ("thin", "skeleton"):
         most, target = map(float, value.split(","))
-        crop = peel(crop, most, target, name == "skeleton")
-    stroke = float(value) if name == "min_stroke" else photo.MIN_STROKE
-    return photo.center_by_mass(photo.fit_20px(photo.thicken(crop, stroke)))
+        photo.thicken = lambda crop: THICKEN(peel(crop, most, target, name == "skeleton"), stroke)
+    else:
+        photo.thicken = partial(THICKEN, min_stroke=stroke)
 
 
 def pictures(kind: str, images, labels, first: int, out: Path) -> list:
@@ -103,22 +89,21 @@ def pictures(kind: str, images, labels, first: int, out: Path) -> list:
 
 def widths(pics) -> np.ndarray:
     """Each picture's stroke width (px at the 20-px scale) as today's pipeline crops it."""
-    out = []
+    seen = []
+    photo.thicken = lambda crop: seen.append(width(crop)) or crop
     for img in pics:
-        x = ink.ink_on_black(ink.flatten_background(photo.shrink(photo.to_gray(img))))
-        try:
-            out.append(width(photo.crop_to_ink(ink.find_digit(x))))
-        except MnistError:
-            pass
-    return np.array(out)
+        with contextlib.suppress(MnistError):
+            photo.to_mnist(img)
+    return np.array(seen)
 
 
 def wrong(model, meta, pics, labels, variant: str) -> int:
     """Digits read wrong (a refusal counts as wrong)."""
+    use(variant)
     digits, read = [], []
     for img in pics:
         try:
-            digits.append(to_mnist(img, variant))
+            digits.append(photo.to_mnist(img))
             read.append(True)
         except MnistError:
             read.append(False)
