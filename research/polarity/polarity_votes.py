@@ -46,21 +46,34 @@ def pictures(kind: str, limit: int):
         ff.polarity = polarity
 
 
-def votes(x: np.ndarray) -> tuple[float, int]:
-    """The border's light share minus 1/2, and light pieces minus dark pieces."""
+def spans(mask: np.ndarray) -> bool:
+    """The mask reaches all four sides of the picture (as the ink of a tight crop does)."""
+    return bool(mask[0].any() and mask[-1].any() and mask[:, 0].any() and mask[:, -1].any())
+
+
+def votes(x: np.ndarray) -> tuple[float, int, int]:
+    """The border's light share minus 1/2, light pieces minus dark pieces, and whether the
+    dark side alone spans the picture (1), the light side alone (-1), or both or neither (0)."""
     light = x > ink.otsu(x)
-    return ink.frame(light).mean() - 0.5, ink.pieces_of(light) - ink.pieces_of(~light)
+    return (ink.frame(light).mean() - 0.5, ink.pieces_of(light) - ink.pieces_of(~light),
+            int(spans(~light)) - int(spans(light)))
 
 
-def variant(border_at: float, pieces_at: int, sign: bool):
-    """A vote: paper light (True), dark (False), or None (the heavier tail decides)."""
-    def rule(b: float, v: int):
+def variant(border_at: float, pieces_at: int, sign: bool, span: str = ""):
+    """A vote: paper light (True), dark (False), or None (the heavier tail decides). span:
+    the side that alone reaches all four sides is the ink, "first" (before the pieces) or
+    "tie" (when the pieces tie)."""
+    def rule(b: float, v: int, s: int = 0):
         if abs(b) >= border_at:
             return b > 0
+        if span == "first" and s:
+            return s > 0
         if abs(v) >= pieces_at:
             return v > 0
         if sign and b:
             return b > 0
+        if span == "tie" and s and not v:
+            return s > 0
         return v > 0 if v else None
     return rule
 
@@ -68,14 +81,16 @@ def variant(border_at: float, pieces_at: int, sign: bool):
 def run_votes(limit: int, kinds) -> None:
     rules = {"today": variant(0.25, 1, False)} | {
         f"border>={b} pieces>={p} sign={s}": variant(b, p, s)
-        for b, p, s in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45), (2, 3), (True, False))}
+        for b, p, s in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45), (2, 3), (True, False))} | {
+        f"spans {span}, border>={b}": variant(b, 1, False, span)
+        for span, b in itertools.product(("first", "tie"), (0.25, 0.35, 0.45))}
     wrong = {name: Counter() for name in rules}
     for kind in kinds:
         for x, light_ink, _ in pictures(kind, limit):
             now = np.corrcoef(ink.ink_on_black(x).ravel(), x.ravel())[0, 1] > 0  # light as ink
-            b, v = votes(x) if ink.two_tone(x) else (0.0, 0)
+            b, v, s = votes(x) if ink.two_tone(x) else (0.0, 0, 0)
             for name, rule in rules.items():
-                paper_light = rule(b, v) if ink.two_tone(x) else None
+                paper_light = rule(b, v, s) if ink.two_tone(x) else None
                 took_light = now if paper_light is None else not paper_light
                 wrong[name][kind] += int(took_light != light_ink)
         print(f"{kind}: today {wrong['today'][kind]} of {limit} inverted", flush=True)
@@ -103,7 +118,7 @@ def run_reader(limit: int, kinds) -> None:
                 both = [reading(model, meta, y) for y in
                         (x - np.median(x[~light]), np.median(x[light]) - x)]
                 surer = max(both, key=np.max).argmax() == label
-            b, v = votes(x)
+            b, v, _ = votes(x)
             close = ink.two_tone(x) and (abs(b) < 0.25 or (abs(b) < 0.45 and v * b < 0))
             right.update(today=int(today), close=int(surer if close else today), every=int(surer))
         print(f"{kind}: today {100 * right['today'] / limit:.2f}%  the reader on close calls "

@@ -14,12 +14,19 @@ user-style photos of benchmarks/user_style.py). Run from the repository root:
         --variants today floor=sigma floor=quarter
     python research/reading-model/pipeline_variants.py --split train --limit 1000 --widths \\
         --kinds mnist thick bold stretched16 broken
+    python research/reading-model/pipeline_variants.py --split train --limit 2000 \\
+        --variants today bridge=2 bridge=3 bridge=4 bridge=5 \\
+        --kinds broken faint edge tight mnist user
+    python research/reading-model/pipeline_variants.py --split val --limit 3000 \\
+        --variants today bridge=5
 
 Variants: `today`; `min_stroke=W` (thin strokes thickened to W px, not 2.0); `thin=M,T` (strokes
 wider than M px peeled down to T px by erosion), `skeleton=M,T` (the same, with each stroke's
 middle line redrawn T px wide over the erosion, so no stroke vanishes); `floor=sigma` or
 `floor=quarter` (soft ink measured from 3 noise sigmas, or from a quarter of the Otsu
-threshold, instead of half of it: more of the antialiased edge kept).
+threshold, instead of half of it: more of the antialiased edge kept); `bridge=D` (a thin pen's
+stroke ends joined to the nearest other end within D px). Below the counts, each variant against
+the first, digit by digit (McNemar's exact test over all the pictures).
 """
 import argparse
 import contextlib
@@ -39,7 +46,7 @@ import user_style as us  # noqa: E402
 from mnist_digits import lesson  # noqa: E402
 from mnist_digits.checkpoints import load_checkpoint  # noqa: E402
 from mnist_digits.errors import MnistError  # noqa: E402
-from mnist_digits.lesson import Config  # noqa: E402
+from mnist_digits.lesson import Config, mcnemar  # noqa: E402
 from mnist_digits.reading import ink, photo  # noqa: E402
 from mnist_digits.reading.predict import predict  # noqa: E402
 
@@ -68,12 +75,42 @@ def peel(crop: np.ndarray, most: float, target: float, skeleton: bool) -> np.nda
     return photo.crop_to_ink(out.astype(np.float32)) if out.any() else crop
 
 
+def ends(ridge: np.ndarray) -> np.ndarray:
+    """(N, 2) rows and columns of a one-pixel ridge's end points (one neighbour)."""
+    neighbours = ndimage.convolve(ridge.astype(int), np.ones((3, 3), int), mode="constant") - 1
+    return np.argwhere(ridge & (neighbours == 1))
+
+
+def bridge(crop: np.ndarray, reach: float) -> np.ndarray:
+    """A thin pen's gaps closed: each stroke end joined by a 1-px line to the nearest other
+    end within `reach` px (20-px scale) when the line's middle is paper (a gap, not the two
+    ends of one short piece). Strokes at least photo.MIN_STROKE wide are left alone."""
+    mask = crop > 0.5
+    if not mask.any() or width(crop) >= photo.MIN_STROKE:
+        return crop
+    tips = ends(ff.thin(mask))
+    if len(tips) < 2:
+        return crop
+    out, limit = crop.copy(), reach * max(crop.shape) / photo.FIT
+    apart = np.hypot(*(tips[:, None] - tips[None]).transpose(2, 0, 1))
+    np.fill_diagonal(apart, np.inf)
+    for i, j in enumerate(apart.argmin(1)):
+        (y0, x0), (y1, x1) = tips[i], tips[j]
+        if apart[i, j] <= limit and not mask[(y0 + y1) // 2, (x0 + x1) // 2]:
+            steps = int(np.ceil(apart[i, j])) + 1
+            out[np.linspace(y0, y1, steps).round().astype(int),
+                np.linspace(x0, x1, steps).round().astype(int)] = 1
+    return out
+
+
 def use(variant: str) -> None:
     """Make photo.to_mnist run with one variant's change (its find_ink and thicken)."""
     name, _, value = variant.partition("=")
     ink.find_ink = partial(FIND_INK, floor=FLOORS[value]) if name == "floor" else FIND_INK
     stroke = float(value) if name == "min_stroke" else photo.MIN_STROKE
-    if name in ("thin", "skeleton"):
+    if name == "bridge":
+        photo.thicken = lambda crop: THICKEN(bridge(crop, float(value)), stroke)
+    elif name in ("thin", "skeleton"):
         most, target = map(float, value.split(","))
         photo.thicken = lambda crop: THICKEN(peel(crop, most, target, name == "skeleton"), stroke)
     else:
@@ -97,8 +134,8 @@ def widths(pics) -> np.ndarray:
     return np.array(seen)
 
 
-def wrong(model, meta, pics, labels, variant: str) -> int:
-    """Digits read wrong (a refusal counts as wrong)."""
+def wrong(model, meta, pics, labels, variant: str) -> np.ndarray:
+    """Which digits are read wrong (a refusal counts as wrong)."""
     use(variant)
     digits, read = [], []
     for img in pics:
@@ -109,7 +146,7 @@ def wrong(model, meta, pics, labels, variant: str) -> int:
             read.append(False)
     preds = np.full(len(read), -1)
     preds[np.array(read)] = predict(model, meta, np.stack(digits)).argmax(1)
-    return int((preds != labels).sum())
+    return preds != labels
 
 
 def main() -> None:
@@ -139,13 +176,17 @@ def main() -> None:
     model, meta = load_checkpoint(args.weights)
     print(f"{args.split}, {args.limit} digits a kind, {args.weights}: digits read wrong")
     print(f"{'kind':>11} " + " ".join(f"{v:>14}" for v in args.variants))
-    totals = np.zeros(len(args.variants), int)
+    misses = []
     for kind in args.kinds:
         pics = pictures(kind, images, labels, first, Path(args.out) / args.split)
-        counts = [wrong(model, meta, pics, labels, v) for v in args.variants]
-        totals += counts
-        print(f"{kind:>11} " + " ".join(f"{c:>14}" for c in counts), flush=True)
-    print(f"{'all':>11} " + " ".join(f"{c:>14}" for c in totals))
+        misses.append([wrong(model, meta, pics, labels, v) for v in args.variants])
+        print(f"{kind:>11} " + " ".join(f"{m.sum():>14}" for m in misses[-1]), flush=True)
+    misses = np.concatenate(misses, axis=1)  # (variants, pictures)
+    print(f"{'all':>11} " + " ".join(f"{m.sum():>14}" for m in misses))
+    for v, m in zip(args.variants[1:], misses[1:], strict=True):
+        today, new, p = mcnemar(~misses[0], ~m, True)  # "predictions" True where read right
+        print(f"{v} against {args.variants[0]}, all kinds: right only with {v} {new}, only "
+              f"with {args.variants[0]} {today} (McNemar p = {p:.3f})")
 
 
 if __name__ == "__main__":
