@@ -44,6 +44,7 @@ from mnist_digits.errors import MnistError  # noqa: E402
 from mnist_digits.lesson import Config, calibration_error  # noqa: E402
 from mnist_digits.provenance import machine  # noqa: E402
 from mnist_digits.reading.predict import predict, predict_paths  # noqa: E402
+from mnist_digits.reading.strokes import thin  # noqa: E402
 
 
 def tight(ink: np.ndarray) -> np.ndarray:
@@ -76,26 +77,6 @@ def stretched(ink: np.ndarray, side: int) -> np.ndarray:
     forms store digits so, and a thin '1' becomes a fat bar."""
     box = Image.fromarray(ink.astype(np.float32)).resize((side, side), Image.BILINEAR)
     return np.asarray(box) > 0.3  # a low cut: forms' bitmaps have thick strokes
-
-
-def thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang and Suen's thinning (1984): a binary shape peeled to its one-pixel middle lines,
-    still connected."""
-    m = np.pad(mask.astype(bool), 1)
-    around = [(1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1)]  # N, NE, ... NW
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = [np.roll(m, shift, (0, 1)) for shift in around]
-            filled = sum(q.astype(int) for q in p)
-            turns = sum((~p[i] & p[(i + 1) % 8]).astype(int) for i in range(8))
-            n, e, s, w = p[0], p[2], p[4], p[6]
-            keep = (n & e & s) | (e & s & w) if step == 0 else (n & e & w) | (n & s & w)
-            peel = m & (filled >= 2) & (filled <= 6) & (turns == 1) & ~keep
-            m &= ~peel
-            changed |= bool(peel.any())
-        if not changed:
-            return m[1:-1, 1:-1]
 
 
 def broken(ink: np.ndarray, rng) -> np.ndarray:

@@ -17,6 +17,7 @@ from mnist_digits.checkpoints import save_checkpoint
 from mnist_digits.errors import MnistError
 from mnist_digits.reading import ink
 from mnist_digits.reading import photo as pp
+from mnist_digits.reading.strokes import thin, unevenness
 from mnist_digits.recipes import build_model
 
 
@@ -76,7 +77,6 @@ def test_a_broken_pen_is_thin_and_broken():
 
 
 def test_thinning_keeps_a_connected_middle_line():
-    from benchmarks.frame_filling import thin
     yy, xx = np.mgrid[:60, :60]
     ring = np.abs(np.hypot(yy - 30, xx - 30) - 20) <= 4  # a stroke 9 px wide
     line = thin(ring)
@@ -84,6 +84,36 @@ def test_thinning_keeps_a_connected_middle_line():
     assert ndimage.label(~line)[1] == 2  # inside and outside: the loop is not broken
     assert 0.9 * 2 * np.pi * 20 <= line.sum() <= 1.5 * 2 * np.pi * 20  # about one pixel wide
     assert (line <= ring).all()
+
+
+def marker(points, scale: int) -> np.ndarray:
+    """Dark strokes 14 px wide (times scale) on light paper, cropped tight to the ink."""
+    img = Image.new("L", (48 * scale, 56 * scale), 230)
+    ImageDraw.Draw(img).line([(x * scale, y * scale) for x, y in points], 25, 14 * scale,
+                             joint="curve")
+    x = np.asarray(img, np.float32) / 255
+    rows, cols = np.flatnonzero((x < 0.5).any(1)), np.flatnonzero((x < 0.5).any(0))
+    return x[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+@pytest.mark.parametrize("scale", [1, 10])  # 10: about 500 px, looked at 64 px across
+@pytest.mark.parametrize("points", [[(8, 4), (8, 50), (44, 50)], [(8, 50), (8, 4), (44, 4)]])
+def test_the_ink_of_a_tight_marker_crop_is_the_side_of_even_width(points, scale):
+    """An 'L' or a 'Γ' cropped tight: most of the border is ink and each side is one piece, so
+    neither the border nor the pieces tell the ink from the paper; the pen's even width does."""
+    x = marker(points, scale)
+    light = x > ink.otsu(x)
+    assert abs(ink.frame(light).mean() - 0.5) < 0.25
+    assert ink.pieces_of(light) == ink.pieces_of(~light) == 1
+    out = ink.ink_on_black(x)
+    assert out[x < 0.3].min() > 0.5 and np.abs(out[x > 0.8]).max() < 0.05
+
+
+def test_the_even_width_vote_looks_at_a_small_copy_of_a_large_picture(monkeypatch):
+    seen = []
+    monkeypatch.setattr(ink, "unevenness", lambda m: seen.append(m.shape) or unevenness(m))
+    ink.ink_on_black(marker([(8, 4), (8, 50), (44, 50)], 20))  # about 1,000 px
+    assert seen and max(max(shape) for shape in seen) < 128  # thinning stays cheap
 
 
 def test_the_threshold_is_chosen_on_counts_over_all_kinds():

@@ -5,6 +5,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import MnistError
+from .strokes import unevenness
 
 
 def robust_sigma(x: np.ndarray) -> float:
@@ -94,12 +95,22 @@ def ink_on_black(x: np.ndarray) -> np.ndarray:
     paper = paper_mask(x)
     d, sigma = x - np.median(x[paper]), max(robust_sigma(x[paper]), 1e-3)
     light = x > otsu(x)
-    if two_tone(x):
-        border = frame(light).mean() - 0.5  # > 0: the paper is light
-        vote = border if abs(border) >= 0.25 else pieces_of(light) - pieces_of(~light)
-        if vote:
-            return np.median(x[light]) - x if vote > 0 else x - np.median(x[~light])
+    if two_tone(x) and (paper := vote(light)):
+        return np.median(x[light]) - x if paper > 0 else x - np.median(x[~light])
     return d if d[d > 3 * sigma].sum() >= -d[d < -3 * sigma].sum() else -d
+
+
+def vote(light: np.ndarray) -> float:
+    """Which side of a two-tone picture is the paper: > 0 the light side, < 0 the dark, 0 a
+    tie. The side holding 3/4 of the border; else the side in more pieces; else the side less
+    even in width (looked at 64 px across at most)."""
+    border = frame(light).mean() - 0.5
+    if abs(border) >= 0.25:
+        return border
+    step = max(1, max(light.shape) // 64)  # thinning 1,000 px would take seconds
+    small = light[::step, ::step]
+    return (pieces_of(light) - pieces_of(~light)
+            or float(np.sign(unevenness(small) - unevenness(~small))))
 
 
 def two_tone(x: np.ndarray) -> bool:

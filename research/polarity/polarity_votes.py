@@ -1,12 +1,16 @@
 """How often the photo pipeline takes the ink for the paper, per frame-filling kind, and two
 ways tried to do better (issue 22; on training digits, where the pipeline's rules are tuned).
 
-  votes   today's vote (border if 3/4 of it is one side, else the side in more pieces) and
-          20 variants of its thresholds: pictures inverted per kind
+  votes   the vote as it was (labelled "today": the border if 3/4 of it is one side, else the
+          side in more pieces) and 20 variants of its thresholds, then six with a third cue
+          (--structure): the side alone reaching all four sides of the picture is the ink, or
+          the side more even in width ("even tie, border>=0.25" is ink.vote since); pictures
+          inverted per kind
   reader  the reading model chooses on the vote's close calls, or on every two-tone
           picture: it reads both polarities and keeps the surer answer; accuracy per kind
 
 Run: python research/polarity/polarity_votes.py votes --limit 2000
+     python research/polarity/polarity_votes.py votes --limit 2000 --structure even
      python research/polarity/polarity_votes.py reader --limit 1000 --kinds thick bold
 """
 import argparse
@@ -27,8 +31,10 @@ from mnist_digits.reading import READER_WEIGHTS, ink  # noqa: E402
 from mnist_digits.reading import photo as pp  # noqa: E402
 from mnist_digits.reading.images import to_gray  # noqa: E402
 from mnist_digits.reading.predict import load_model, predict  # noqa: E402
+from mnist_digits.reading.strokes import unevenness  # noqa: E402
 
 KINDS = [k for k in ff.KINDS if k != "mnist"]
+STRUCTURE = "spans"  # the third vote: --structure
 
 
 def pictures(kind: str, limit: int):
@@ -52,11 +58,15 @@ def spans(mask: np.ndarray) -> bool:
 
 
 def votes(x: np.ndarray) -> tuple[float, int, int]:
-    """The border's light share minus 1/2, light pieces minus dark pieces, and whether the
-    dark side alone spans the picture (1), the light side alone (-1), or both or neither (0)."""
+    """The border's light share minus 1/2, light pieces minus dark pieces, and a third vote
+    (STRUCTURE): whether the dark side alone spans the picture (1), the light side alone (-1),
+    or both or neither (0); or which side is the more even in width (dark 1, light -1)."""
     light = x > ink.otsu(x)
-    return (ink.frame(light).mean() - 0.5, ink.pieces_of(light) - ink.pieces_of(~light),
-            int(spans(~light)) - int(spans(light)))
+    if STRUCTURE == "even":
+        third = int(np.sign(unevenness(light) - unevenness(~light)))
+    else:
+        third = int(spans(~light)) - int(spans(light))
+    return ink.frame(light).mean() - 0.5, ink.pieces_of(light) - ink.pieces_of(~light), third
 
 
 def variant(border_at: float, pieces_at: int, sign: bool, span: str = ""):
@@ -79,10 +89,10 @@ def variant(border_at: float, pieces_at: int, sign: bool, span: str = ""):
 
 
 def run_votes(limit: int, kinds) -> None:
-    rules = {"today": variant(0.25, 1, False)} | {
+    rules = {"today": variant(0.25, 1, False)} | ({} if STRUCTURE == "even" else {
         f"border>={b} pieces>={p} sign={s}": variant(b, p, s)
-        for b, p, s in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45), (2, 3), (True, False))} | {
-        f"spans {span}, border>={b}": variant(b, 1, False, span)
+        for b, p, s in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45), (2, 3), (True, False))}) | {
+        f"{STRUCTURE} {span}, border>={b}": variant(b, 1, False, span)
         for span, b in itertools.product(("first", "tie"), (0.25, 0.35, 0.45))}
     wrong = {name: Counter() for name in rules}
     for kind in kinds:
@@ -131,5 +141,9 @@ if __name__ == "__main__":
     p.add_argument("study", choices=["votes", "reader"])
     p.add_argument("--limit", type=int, default=1000, help="the last N training digits")
     p.add_argument("--kinds", nargs="+", choices=KINDS, default=KINDS)
+    p.add_argument("--structure", choices=["spans", "even"], default="spans",
+                   help="votes: the third vote, the side reaching all four sides of the picture "
+                   "or the side more even in width, is the ink")
     args = p.parse_args()
+    STRUCTURE = args.structure
     (run_votes if args.study == "votes" else run_reader)(args.limit, args.kinds)

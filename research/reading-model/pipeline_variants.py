@@ -19,14 +19,18 @@ user-style photos of benchmarks/user_style.py). Run from the repository root:
         --kinds broken faint edge tight mnist user
     python research/reading-model/pipeline_variants.py --split val --limit 3000 \\
         --variants today bridge=5
+    python research/reading-model/pipeline_variants.py --split val --limit 3000 \\
+        --variants polarity=pieces today
 
 Variants: `today`; `min_stroke=W` (thin strokes thickened to W px, not 2.0); `thin=M,T` (strokes
 wider than M px peeled down to T px by erosion), `skeleton=M,T` (the same, with each stroke's
 middle line redrawn T px wide over the erosion, so no stroke vanishes); `floor=sigma` or
 `floor=quarter` (soft ink measured from 3 noise sigmas, or from a quarter of the Otsu
 threshold, instead of half of it: more of the antialiased edge kept); `bridge=D` (a thin pen's
-stroke ends joined to the nearest other end within D px). Below the counts, each variant against
-the first, digit by digit (McNemar's exact test over all the pictures).
+stroke ends joined to the nearest other end within D px); `polarity=pieces` (the polarity
+vote before its last cue: on a tie of the pieces, no decision, where today the side more even
+in width is the ink). Below the counts, each variant against the first, digit by digit
+(McNemar's exact test over all the pictures).
 """
 import argparse
 import contextlib
@@ -49,6 +53,7 @@ from mnist_digits.errors import MnistError  # noqa: E402
 from mnist_digits.lesson import Config, mcnemar  # noqa: E402
 from mnist_digits.reading import ink, photo  # noqa: E402
 from mnist_digits.reading.predict import predict  # noqa: E402
+from mnist_digits.reading.strokes import unevenness  # noqa: E402
 
 FIND_INK, THICKEN = ink.find_ink, photo.thicken  # today's, which the variants wrap
 FLOORS = {"sigma": 0.0, "quarter": 0.25}  # floor=NAME: find_ink's floor (today ink.SOFT_FLOOR)
@@ -104,8 +109,9 @@ def bridge(crop: np.ndarray, reach: float) -> np.ndarray:
 
 
 def use(variant: str) -> None:
-    """Make photo.to_mnist run with one variant's change (its find_ink and thicken)."""
+    """Make photo.to_mnist run with one variant's change (its find_ink, thicken and vote)."""
     name, _, value = variant.partition("=")
+    ink.unevenness = (lambda mask: 0.0) if variant == "polarity=pieces" else unevenness
     ink.find_ink = partial(FIND_INK, floor=FLOORS[value]) if name == "floor" else FIND_INK
     stroke = float(value) if name == "min_stroke" else photo.MIN_STROKE
     if name == "bridge":
