@@ -30,10 +30,17 @@ def test_the_readme_quotes_the_reading_figures_from_their_files():
     runs = json.loads((ROOT / "results/frame-filling.json").read_text())["runs"]
     rows = ["| `reader.pth` |", "| the reader before |", "| before issue 22 |"]
     whole = json.loads((ROOT / "results/frame-filling-all.json").read_text())["runs"]
-    rows, runs = [*rows, "| `reader.pth`, all 10,000 |"], [*runs, *whole]
+    before = ROOT / "research/reading-model/frame-filling-all-vote-before.json"
+    before = json.loads(before.read_text())["runs"]  # the photo pipeline before its last cue
+    rows = [*rows, "| `reader.pth`, all 10,000 |", "| the same, the vote before |"]
+    runs = [*runs, *whole, *before]
     for start, run in zip(rows, runs, strict=True):
         assert readme_row(start) == [k["accuracy"] for k in run["kinds"].values()]
-    assert runs[0]["weights"] == whole[0]["weights"] == "weights/reader.pth"
+    assert runs[0]["weights"] == whole[0]["weights"] == before[0]["weights"] == "weights/reader.pth"
+    mistakes = [sum(k["answers"]["wrong"] + k["refused"] for k in run["kinds"].values())
+                for run in runs]
+    assert f"mistakes are as many ({mistakes[0]} against {mistakes[1]})" in PROSE
+    assert f"{mistakes[4] - mistakes[3]} fewer mistakes than the vote before" in PROSE
     style = json.loads((ROOT / "results/user-style.json").read_text())
     assert style["weights"] == "weights/reader.pth"
     assert f"**{style['user_style_accuracy']:.2f}%** ([`results/user-style.json`]" in PROSE
