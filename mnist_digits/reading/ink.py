@@ -89,9 +89,10 @@ def quadratic(y, x) -> list:
 
 def ink_on_black(x: np.ndarray) -> np.ndarray:
     """Paper to 0 and ink positive. When the picture is two tones (the Otsu split's sides
-    differ by 6 times their spread), the paper is the side holding most of the border, or,
-    when neither holds 3/4 of it (a thick digit filling the frame), the side in more pieces
-    (corners and holes). Otherwise, or on a tie, the ink is the heavier tail beyond 3 sigma."""
+    differ by 6 times their spread), `vote` tells the paper: the side holding most of the
+    border, or, when neither holds 3/4 of it (a thick digit filling the frame), the side in
+    more pieces (corners and holes), else the side less even in width. Otherwise, or on a
+    tie, the ink is the heavier tail beyond 3 sigma."""
     paper = paper_mask(x)
     d, sigma = x - np.median(x[paper]), max(robust_sigma(x[paper]), 1e-3)
     light = x > otsu(x)
