@@ -34,7 +34,6 @@ from mnist_digits.reading.predict import load_model, predict  # noqa: E402
 from mnist_digits.reading.strokes import unevenness  # noqa: E402
 
 KINDS = [k for k in ff.KINDS if k != "mnist"]
-STRUCTURE = "spans"  # the third vote: --structure
 
 
 def pictures(kind: str, limit: int):
@@ -57,12 +56,12 @@ def spans(mask: np.ndarray) -> bool:
     return bool(mask[0].any() and mask[-1].any() and mask[:, 0].any() and mask[:, -1].any())
 
 
-def votes(x: np.ndarray) -> tuple[float, int, int]:
+def votes(x: np.ndarray, structure: str = "spans") -> tuple[float, int, int]:
     """The border's light share minus 1/2, light pieces minus dark pieces, and a third vote
-    (STRUCTURE): whether the dark side alone spans the picture (1), the light side alone (-1),
+    (`structure`): whether the dark side alone spans the picture (1), the light side alone (-1),
     or both or neither (0); or which side is the more even in width (dark 1, light -1)."""
     light = x > ink.otsu(x)
-    if STRUCTURE == "even":
+    if structure == "even":
         third = int(np.sign(unevenness(light) - unevenness(~light)))
     else:
         third = int(spans(~light)) - int(spans(light))
@@ -88,17 +87,17 @@ def variant(border_at: float, pieces_at: int, sign: bool, span: str = ""):
     return rule
 
 
-def run_votes(limit: int, kinds) -> None:
-    rules = {"today": variant(0.25, 1, False)} | ({} if STRUCTURE == "even" else {
+def run_votes(limit: int, kinds, structure: str) -> None:
+    rules = {"today": variant(0.25, 1, False)} | ({} if structure == "even" else {
         f"border>={b} pieces>={p} sign={s}": variant(b, p, s)
         for b, p, s in itertools.product((0.25, 0.3, 0.35, 0.4, 0.45), (2, 3), (True, False))}) | {
-        f"{STRUCTURE} {span}, border>={b}": variant(b, 1, False, span)
+        f"{structure} {span}, border>={b}": variant(b, 1, False, span)
         for span, b in itertools.product(("first", "tie"), (0.25, 0.35, 0.45))}
     wrong = {name: Counter() for name in rules}
     for kind in kinds:
         for x, light_ink, _ in pictures(kind, limit):
             now = np.corrcoef(ink.ink_on_black(x).ravel(), x.ravel())[0, 1] > 0  # light as ink
-            b, v, s = votes(x) if ink.two_tone(x) else (0.0, 0, 0)
+            b, v, s = votes(x, structure) if ink.two_tone(x) else (0.0, 0, 0)
             for name, rule in rules.items():
                 paper_light = rule(b, v, s) if ink.two_tone(x) else None
                 took_light = now if paper_light is None else not paper_light
@@ -145,5 +144,7 @@ if __name__ == "__main__":
                    help="votes: the third vote, the side reaching all four sides of the picture "
                    "or the side more even in width, is the ink")
     args = p.parse_args()
-    STRUCTURE = args.structure
-    (run_votes if args.study == "votes" else run_reader)(args.limit, args.kinds)
+    if args.study == "votes":
+        run_votes(args.limit, args.kinds, args.structure)
+    else:
+        run_reader(args.limit, args.kinds)

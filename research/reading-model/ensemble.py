@@ -10,28 +10,21 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 import frame_filling as ff  # noqa: E402
 
 from mnist_digits.checkpoints import load_checkpoint  # noqa: E402
-from mnist_digits.errors import MnistError  # noqa: E402
 from mnist_digits.lesson import mcnemar  # noqa: E402
-from mnist_digits.reading import photo  # noqa: E402
-from mnist_digits.reading.predict import predict  # noqa: E402
+from mnist_digits.reading.predict import predict, predict_paths  # noqa: E402
 
 
-def digits_of(pics) -> tuple[np.ndarray, np.ndarray]:
-    """The pipeline's (N, 28, 28) digits (zeros where it refused) and which it read."""
-    out, read = np.zeros((len(pics), 28, 28), np.float32), np.zeros(len(pics), bool)
-    for i, img in enumerate(pics):
-        try:
-            out[i], read[i] = photo.to_mnist(img), True
-        except MnistError:
-            pass
-    return out, read
+def digits_of(model, meta, paths) -> tuple[np.ndarray, np.ndarray]:
+    """The 28x28 digits `predict` reads (zeros where it refused), and which it read."""
+    results = predict_paths(model, meta, paths)
+    read = np.array(["image" in r for r in results])
+    return np.stack([r.get("image", np.zeros((28, 28), np.float32)) for r in results]), read
 
 
 def main() -> None:
@@ -47,8 +40,7 @@ def main() -> None:
     print(f"{'kind':>11} {'first':>6} {'second':>6} {'both':>6}")
     first_right, both_right = [], []
     for kind in ff.KINDS:
-        pics = [Image.open(f) for f in ff.generate(images, labels, Path(args.out), kind)]
-        digits, read = digits_of(pics)
+        digits, read = digits_of(*models[0], ff.generate(images, labels, Path(args.out), kind))
         probs = [predict(model, meta, digits) for model, meta in models]
         preds = [np.where(read, q.argmax(1), -1) for q in (*probs, (probs[0] + probs[1]) / 2)]
         print(f"{kind:>11} " + " ".join(f"{(q != labels).sum():>6}" for q in preds), flush=True)

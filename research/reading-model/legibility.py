@@ -25,10 +25,8 @@ import frame_filling as ff  # noqa: E402
 
 from mnist_digits import lesson  # noqa: E402
 from mnist_digits.checkpoints import load_checkpoint  # noqa: E402
-from mnist_digits.errors import MnistError  # noqa: E402
 from mnist_digits.lesson import Config  # noqa: E402
-from mnist_digits.reading import photo  # noqa: E402
-from mnist_digits.reading.predict import predict  # noqa: E402
+from mnist_digits.reading.predict import predict_paths  # noqa: E402
 
 OUT = ROOT / "runs" / "legibility"
 
@@ -48,23 +46,14 @@ def training_digits(limit: int):
 
 
 def pictures(kind: str, images, labels, first: int, out: Path = OUT / "pictures") -> list:
-    """The kind's pictures, seeded as frame_filling.py seeds them (JPEG kinds saved as such)."""
-    return [Image.open(p) for p in ff.generate(images, labels, out, kind, first=first)]
+    """The kind's picture files, seeded as frame_filling.py seeds them (JPEG kinds as JPEG)."""
+    return ff.generate(images, labels, out, kind, first=first)
 
 
-def answers(pics, weights: str) -> np.ndarray:
-    """The reading model's answer per picture through predict's pipeline (-1: refused)."""
+def answers(paths, weights: str) -> np.ndarray:
+    """The reading model's answer per picture, as `predict` gives it (-1: refused)."""
     model, meta = load_checkpoint(ROOT / weights)
-    preds = np.full(len(pics), -1)
-    digits, read = [], []
-    for i, img in enumerate(pics):
-        try:
-            digits.append(photo.to_mnist(img))
-            read.append(i)
-        except MnistError:
-            pass
-    preds[read] = predict(model, meta, np.stack(digits)).argmax(1)
-    return preds
+    return np.array([r.get("digit", -1) for r in predict_paths(model, meta, paths)])
 
 
 def gaps(args) -> None:
@@ -90,7 +79,7 @@ def sheet(args) -> None:
     page = Image.new("RGB", (8 * side, rows * (side + 10)), (90, 90, 90))
     draw = ImageDraw.Draw(page)
     for k, j in enumerate(wrong):
-        img = pics[j].convert("RGB")
+        img = Image.open(pics[j]).convert("RGB")
         img = img.resize([max(1, round(120 * s / max(img.size))) for s in img.size])
         x, y = (k % 8) * side, (k // 8) * (side + 10)
         page.paste(img, (x, y + 14))
